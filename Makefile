@@ -1,0 +1,66 @@
+# The two commands a newcomer needs are `make run` and `make test`; the rest is for CI and ops.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Local development: debug on, embedded SQLite, filesystem Celery broker (no servers needed).
+DEV_ENV := DEBUG=1
+# Tests run with production-like settings (DEBUG off) over plain HTTP.
+TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
+
+.PHONY: install run test lint format migrate seed worker bench-detection eval-detection check-deploy clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+migrate: install
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+
+# Serves the demo on http://$(HOST):$(PORT); a Celery worker with its beat runs alongside and
+# stops with it (Ctrl-C).
+run: seed
+	@echo "Starting Celery worker + beat (filesystem broker) and the web server on http://$(HOST):$(PORT)"
+	@$(DEV_ENV) $(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning \
+		--schedule=var/celerybeat-schedule & worker=$$!; \
+	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	$(BIN)/celery -A config worker --beat --loglevel=info
+
+# Static files are collected first: the tests serve pages through the production storage.
+test: install
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# `manage.py check --deploy` with production values (only SECRET_KEY stands in for a real one).
+check-deploy: install
+	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		ALLOWED_HOSTS=status.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench-detection: install
+	$(BIN)/python bench/detection.py
+
+eval-detection: install
+	$(DEV_ENV) $(BIN)/python bench/eval_detection.py
+
+clean:
+	rm -rf var $(VENV)

@@ -1,0 +1,36 @@
+"""The Celery app and, in one place, every periodic task with its cadence."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("opendown")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Each entry expires before its next run, so a backed-up queue never runs a cycle twice.
+app.conf.beat_schedule = {
+    # Every minute: score the latest counts, move states, open and close incidents.
+    "detect-spikes": {
+        "task": "detection.tasks.detect_spikes",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Hourly: relearn every series' typical volume per time of week.
+    "refresh-baselines": {
+        "task": "detection.tasks.refresh_baselines",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 50 * 60},
+    },
+    # Daily: forget yesterday's reporter salts, so stored fingerprints cannot be linked again.
+    "rotate-reporter-salts": {
+        "task": "reports.tasks.purge_old_reporter_salts",
+        "schedule": crontab(hour=0, minute=5),
+        "options": {"expires": 60 * 60},
+    },
+}

@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from config.health import healthz
+from outages import api as outages_api
+from reports import api as reports_api
+
+api_v1 = [
+    path("services/", outages_api.ServiceListApi.as_view(), name="service-list"),
+    path("services/<slug:slug>/", outages_api.ServiceDetailApi.as_view(), name="service-detail"),
+    path(
+        "services/<slug:slug>/reports/",
+        outages_api.ServiceReportSeriesApi.as_view(),
+        name="service-report-series",
+    ),
+    path("incidents/", outages_api.IncidentListApi.as_view(), name="incident-list"),
+    path("reports/", reports_api.ReportCreateApi.as_view(), name="report-create"),
+]
+
+urlpatterns = [
+    path("", include("outages.urls")),
+    path("api/v1/", include((api_v1, "api"), namespace="v1")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

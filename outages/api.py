@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from outages import selectors
+from outages.filters import IncidentFilter, ServiceFilter
+from outages.models import Service
+from outages.serializers import (
+    IncidentSerializer,
+    SeriesPointSerializer,
+    SeriesQuerySerializer,
+    ServiceDetailSerializer,
+    ServiceListSerializer,
+)
+
+
+class ServiceListApi(ListAPIView):
+    serializer_class = ServiceListSerializer
+    filterset_class = ServiceFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.service_list()
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), "reports_last_hour": self._last_hour}
+
+    def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
+        page = super().paginate_queryset(queryset)
+        # Counts for this page only, in one query over the roll-up.
+        now = timezone.now()
+        self._last_hour = selectors.report_totals(
+            page, start=selectors.window_start(now, 60), end=now
+        )
+        return page
+
+
+class ServiceDetailApi(APIView):
+    @extend_schema(responses=ServiceDetailSerializer)
+    def get(self, request: Request, slug: str) -> Response:
+        service = get_object_or_404(selectors.service_list(), slug=slug)
+        now = timezone.now()
+        last_hour = selectors.window_start(now, 60)
+        context = {
+            "reports_last_hour": selectors.report_totals([service], start=last_hour, end=now),
+            "reports_last_15m": selectors.report_totals(
+                [service], start=selectors.window_start(now, 15), end=now
+            )[service.pk],
+            "status": selectors.global_status(service),
+            "top_problems": selectors.top_problems(service, start=last_hour, end=now),
+            "top_regions": selectors.top_regions(service, start=last_hour, end=now),
+            "active_incident": selectors.active_incident(service),
+        }
+        return Response(ServiceDetailSerializer(service, context=context).data)
+
+
+class ServiceReportSeriesApi(APIView):
+    @extend_schema(
+        parameters=[SeriesQuerySerializer],
+        responses=SeriesPointSerializer(many=True),
+        summary="Reports per time bucket, oldest first; empty buckets are 0",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        service = get_object_or_404(Service, slug=slug)
+        query = SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        buckets = selectors.report_series(
+            service,
+            now=timezone.now(),
+            hours=query.validated_data["hours"],
+            bucket_minutes=selectors.BUCKETS[query.validated_data["bucket"]],
+            country=query.validated_data["country"],
+        )
+        points = [
+            {"start": b.start, "count": b.count, "baseline": None, "threshold": None}
+            for b in buckets
+        ]
+        return Response(SeriesPointSerializer(points, many=True).data)
+
+
+class IncidentListApi(ListAPIView):
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+
+    def get_queryset(self):  # type: ignore[no-untyped-def]
+        return selectors.incident_list()
+

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django_countries import countries
+
+from outages.models import Category, Incident, Level, Service
+
+
+class ServiceFilter(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    country = django_filters.ChoiceFilter(
+        choices=list(countries), method="filter_country", help_text="Popular in this country."
+    )
+    status = django_filters.ChoiceFilter(field_name="level", choices=Level.choices)
+    search = django_filters.CharFilter(method="filter_search", help_text="Name or slug contains.")
+
+    class Meta:
+        model = Service
+        fields = ["category", "country", "status", "search"]
+
+    def filter_country(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # CountryField(multiple=True) stores "IN,BD,US": codes are two letters between commas,
+        # so a substring match on the code is exact.
+        return queryset.filter(countries__contains=value)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))
+
+
+class IncidentFilter(django_filters.FilterSet):
+    service = django_filters.CharFilter(field_name="service__slug")
+    active = django_filters.BooleanFilter(field_name="ended_at", lookup_expr="isnull")
+    since = django_filters.IsoDateTimeFilter(
+        method="filter_since", help_text="Incidents still running at or started after this."
+    )
+
+    class Meta:
+        model = Incident
+        fields = ["service", "active", "since"]
+
+    def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:  # type: ignore[no-untyped-def]
+        return queryset.filter(Q(started_at__gte=value) | Q(ended_at__isnull=True)
+                               | Q(ended_at__gte=value))

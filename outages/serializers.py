@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from django_countries.serializer_fields import CountryField
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from outages.models import Incident, Level, ProblemType, Service
+from outages.selectors import BUCKETS
+
+
+class ProblemTypeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProblemType
+        fields = ["slug", "name"]
+
+
+class ServiceListSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status = serializers.ChoiceField(source="level", choices=Level.choices, read_only=True)
+    reports_last_hour = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Service
+        fields = ["slug", "name", "parent", "category", "company", "status", "reports_last_hour"]
+
+    def get_reports_last_hour(self, service: Service) -> int:
+        return self.context["reports_last_hour"].get(service.pk, 0)
+
+
+class ShareSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+    share = serializers.FloatField(help_text="Percent of the reports in the window.")
+
+
+class RegionShareSerializer(serializers.Serializer):
+    country = serializers.CharField()
+    name = serializers.CharField()
+    count = serializers.IntegerField()
+    share = serializers.FloatField()
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    country = CountryField(help_text="Blank for the service's worldwide series.")
+    active = serializers.BooleanField(source="is_active")
+    related = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = [
+            "id", "service", "country", "severity", "active", "started_at", "peak_at",
+            "peak_reports", "expected_at_peak", "ended_at", "top_problems", "top_countries",
+            "related",
+        ]
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "service": {"type": "string"},
+                    "reason": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+            },
+        }
+    )
+    def get_related(self, incident: Incident) -> list[dict]:
+        from outages.selectors import related_incidents
+
+        return [
+            {"id": other.pk, "service": other.service.slug, "reason": link.reason,
+             "detail": link.detail}
+            for other, link in related_incidents(incident)
+        ]
+
+
+class ServiceDetailSerializer(ServiceListSerializer):
+    problems = ProblemTypeSerializer(source="problem_types", many=True, read_only=True)
+    children = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    countries = serializers.SerializerMethodField()
+    baseline = serializers.SerializerMethodField(
+        help_text="Expected reports per 15 minutes now (null until learnt)."
+    )
+    threshold = serializers.SerializerMethodField(
+        help_text="Reports per 15 minutes that would be significant now (null until learnt)."
+    )
+    reports_last_15m = serializers.SerializerMethodField()
+    top_problems = serializers.SerializerMethodField()
+    top_regions = serializers.SerializerMethodField()
+    active_incident = serializers.SerializerMethodField()
+
+    class Meta(ServiceListSerializer.Meta):
+        fields = [
+            *ServiceListSerializer.Meta.fields,
+            "website", "status_page_url", "provider_tags", "countries", "children", "problems",
+            "baseline", "threshold", "reports_last_15m", "top_problems", "top_regions",
+            "active_incident",
+        ]
+
+    def get_countries(self, service: Service) -> list[str]:
+        return [c.code for c in service.countries]
+
+    def get_baseline(self, service: Service) -> float | None:
+        status = self.context["status"]
+        return None if status is None else status.expected_15m
+
+    def get_threshold(self, service: Service) -> float | None:
+        status = self.context["status"]
+        return None if status is None else status.threshold_15m
+
+    def get_reports_last_15m(self, service: Service) -> int:
+        return self.context["reports_last_15m"]
+
+    @extend_schema_field(ShareSerializer(many=True))
+    def get_top_problems(self, service: Service) -> list[dict]:
+        return self.context["top_problems"]
+
+    @extend_schema_field(RegionShareSerializer(many=True))
+    def get_top_regions(self, service: Service) -> list[dict]:
+        return self.context["top_regions"]
+
+    @extend_schema_field(IncidentSerializer(allow_null=True))
+    def get_active_incident(self, service: Service) -> dict | None:
+        incident = self.context["active_incident"]
+        return None if incident is None else IncidentSerializer(incident).data
+
+
+class SeriesQuerySerializer(serializers.Serializer):
+    hours = serializers.IntegerField(min_value=1, max_value=24 * 30, default=24)
+    bucket = serializers.ChoiceField(choices=list(BUCKETS), default="15m")
+    country = CountryField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        buckets = attrs["hours"] * 60 // BUCKETS[attrs["bucket"]]
+        if buckets > 3000:
+            raise serializers.ValidationError(
+                {"bucket": [f"{attrs['hours']} h in {attrs['bucket']} buckets is {buckets} "
+                            "points; at most 3000: choose a larger bucket."]}
+            )
+        if buckets < 1:
+            raise serializers.ValidationError(
+                {"hours": ["The window is shorter than one bucket."]}
+            )
+        return attrs
+
+
+class SeriesPointSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    count = serializers.IntegerField()
+    baseline = serializers.FloatField(allow_null=True)
+    threshold = serializers.FloatField(allow_null=True)

@@ -1,0 +1,82 @@
+"""Raw reports, the reporter salts that hash them, and the per-minute roll-up of counts."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from outages.models import ProblemType, Service
+
+COMMENT_MAX_LENGTH = 500
+
+
+class Report(models.Model):
+    """One person's "I have a problem with X". Never holds an IP address."""
+
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="reports")
+    problem_type = models.ForeignKey(ProblemType, on_delete=models.PROTECT, related_name="+")
+    country = CountryField()
+    comment = models.TextField(max_length=COMMENT_MAX_LENGTH, blank=True)
+    # HMAC-SHA256 of address and user agent under the day's random salt (see ReporterSalt).
+    reporter = models.CharField(max_length=64)
+    # False for a repeat within the dedupe window: kept, but not counted.
+    counted = models.BooleanField(default=True)
+    # Comment moderation: admins hide abusive comments without losing the report.
+    comment_hidden = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # reports.services.report_create: "has this reporter a counted report for this
+            # service since T?"
+            models.Index(fields=["service", "reporter", "created_at"], name="report_dedupe_idx"),
+            # comments on the service page, newest first.
+            models.Index(fields=["service", "-created_at"], name="report_service_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service} {self.problem_type} {self.country} at {self.created_at:%H:%M:%S}"
+
+
+class ReporterSalt(models.Model):
+    """A random salt per UTC day; deleting old ones makes old fingerprints unlinkable."""
+
+    day = models.DateField(unique=True)
+    salt = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"salt of {self.day}"
+
+
+class ReportCount(models.Model):
+    """Counted reports per service, country, problem type and UTC minute.
+
+    Kept current inside the intake transaction, so every read (status, series, top problems)
+    sums these rows and never scans raw reports.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    country = CountryField()
+    problem_type = models.ForeignKey(ProblemType, on_delete=models.CASCADE, related_name="+")
+    minute = models.DateTimeField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index for a service's series: (service, minute) is its prefix.
+            models.UniqueConstraint(
+                fields=["service", "minute", "country", "problem_type"],
+                name="one_count_per_cell",
+            )
+        ]
+        indexes = [
+            # reports_last_hour for every service at once: a range scan on minute.
+            models.Index(fields=["minute"], name="reportcount_minute_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.service_id} {self.country} {self.problem_type_id} {self.minute}: {self.count}"
+        )

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from rest_framework.request import Request
+
+from outages import selectors
+from outages.views import render_service_page
+from reports.api import reporter_from
+from reports.forms import ReportForm
+from reports.services import report_create
+from reports.throttling import ReportThrottle
+
+
+@require_POST
+def report_submit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The plain HTML form post behind "I have a problem with X" (works without JavaScript)."""
+    service = get_object_or_404(selectors.service_list(), slug=slug)
+    throttle = ReportThrottle()
+    if not throttle.allow_request(Request(request), None):
+        wait = int(throttle.wait() or 60)
+        response = HttpResponse(
+            _("Too many reports from your network. Please try again in %d seconds.") % wait,
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    form = ReportForm(request.POST, service=service)
+    if not form.is_valid():
+        return render_service_page(request, service, form=form, status=400)
+    report = report_create(
+        service=service,
+        problem_type=form.problem_types[form.cleaned_data["problem"]],
+        country=form.cleaned_data["country"],
+        comment=form.cleaned_data["comment"],
+        reporter=reporter_from(Request(request)),
+    )
+    if report.counted:
+        messages.success(
+            request,
+            _("Thank you: your report of a %(problem)s problem with %(service)s is counted.")
+            % {"problem": report.problem_type.name, "service": service.name},
+        )
+    else:
+        messages.info(
+            request,
+            _(
+                "Thank you: you already reported %(service)s in the last minutes, so this "
+                "report is kept but not counted again."
+            )
+            % {"service": service.name},
+        )
+    return redirect("outages:service", slug=service.slug)
