@@ -214,3 +214,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Detection ------------------------------------------------------------------------------
+# Minute-resolution history each hourly baseline fit reads (memory: series x days x 1440).
+DETECTION_HISTORY_DAYS = env.int("DETECTION_HISTORY_DAYS", default=42)
+# A service gets its own series in a country once it had this many reports there in 28 days.
+DETECTION_MIN_COUNTRY_REPORTS = env.int("DETECTION_MIN_COUNTRY_REPORTS", default=200)
+# After downtime the detector catches up at most this many minutes (older ones are skipped).
+DETECTION_MAX_BACKLOG = env.int("DETECTION_MAX_BACKLOG", default=180)

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from detection.selectors import baseline_band
 from outages import selectors
 from outages.filters import IncidentFilter, ServiceFilter
 from outages.models import Service
@@ -76,9 +77,15 @@ class ServiceReportSeriesApi(APIView):
             bucket_minutes=selectors.BUCKETS[query.validated_data["bucket"]],
             country=query.validated_data["country"],
         )
+        baseline, threshold = baseline_band(
+            service.pk,
+            query.validated_data["country"],
+            [b.start for b in buckets],
+            selectors.BUCKETS[query.validated_data["bucket"]],
+        )
         points = [
-            {"start": b.start, "count": b.count, "baseline": None, "threshold": None}
-            for b in buckets
+            {"start": b.start, "count": b.count, "baseline": base, "threshold": limit}
+            for b, base, limit in zip(buckets, baseline, threshold, strict=True)
         ]
         return Response(SeriesPointSerializer(points, many=True).data)
 
@@ -89,4 +96,3 @@ class IncidentListApi(ListAPIView):
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.incident_list()
-

@@ -40,5 +40,6 @@ class IncidentFilter(django_filters.FilterSet):
         fields = ["service", "active", "since"]
 
     def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:  # type: ignore[no-untyped-def]
-        return queryset.filter(Q(started_at__gte=value) | Q(ended_at__isnull=True)
-                               | Q(ended_at__gte=value))
+        return queryset.filter(
+            Q(started_at__gte=value) | Q(ended_at__isnull=True) | Q(ended_at__gte=value)
+        )

@@ -85,9 +85,8 @@ class Status(models.Model):
     threshold_15m = models.FloatField(null=True, blank=True)
     # When the current level began (null while ok).
     since = models.DateTimeField(null=True, blank=True)
-    # Hysteresis memory of the detector: how many cycles the raw level has held.
-    pending_level = models.CharField(max_length=10, choices=Level.choices, default=Level.OK)
-    pending_cycles = models.PositiveIntegerField(default=0)
+    # The detector's hysteresis memory between cycles (detection.engine.HysteresisState).
+    detector_state = models.JSONField(default=list, blank=True)
     updated_at = models.DateTimeField()
 
     class Meta:
@@ -148,6 +147,7 @@ class LinkReason(models.TextChoices):
     SAME_PARENT = "same_parent", _("Same parent company")
     SHARED_PROVIDER = "shared_provider", _("Shared infrastructure provider")
     CO_OCCURRENCE = "co_occurrence", _("Started at the same time")
+    OVERLAP = "overlap", _("Overlapping in time")
 
 
 class IncidentLink(models.Model):

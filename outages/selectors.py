@@ -49,9 +49,7 @@ def member_ids(services: Iterable[Service]) -> dict[int, list[int]]:
     return members
 
 
-def report_totals(
-    services: Iterable[Service], *, start: datetime, end: datetime
-) -> dict[int, int]:
+def report_totals(services: Iterable[Service], *, start: datetime, end: datetime) -> dict[int, int]:
     """Counted reports per service between two instants (minutes start..end, inclusive)."""
     members = member_ids(services)
     all_ids = {i for ids in members.values() for i in ids}
@@ -64,17 +62,22 @@ def report_totals(
     return {sid: sum(per_service.get(i, 0) for i in ids) for sid, ids in members.items()}
 
 
-def _counts_in(service: Service, start: datetime, end: datetime) -> QuerySet[ReportCount]:
+def _counts_in(
+    service: Service, start: datetime, end: datetime, country: str = ""
+) -> QuerySet[ReportCount]:
     ids = member_ids([service])[service.pk]
-    return ReportCount.objects.filter(service_id__in=ids, minute__gte=start, minute__lte=end)
+    counts = ReportCount.objects.filter(service_id__in=ids, minute__gte=start, minute__lte=end)
+    return counts.filter(country=country) if country else counts
 
 
-def top_problems(service: Service, *, start: datetime, end: datetime, limit: int = 3) -> list[dict]:
+def top_problems(
+    service: Service, *, start: datetime, end: datetime, country: str = "", limit: int = 3
+) -> list[dict]:
     """The most reported problem types with their share in %, e.g. 59 % Website.
 
     A parent's breakdown is by child service instead ("59 % ChatGPT"), as on Downdetector.
     """
-    counts = _counts_in(service, start, end)
+    counts = _counts_in(service, start, end, country)
     if Service.objects.filter(parent=service).exists():
         rows = counts.values_list("service__slug", "service__name").annotate(n=Sum("count"))
     else:
@@ -94,8 +97,12 @@ def top_regions(service: Service, *, start: datetime, end: datetime, limit: int 
     ranked = sorted(rows, key=lambda row: (-row[1], row[0]))
     total = sum(n for _, n in ranked)
     return [
-        {"country": code, "name": countries.name(code), "count": n,
-         "share": round(100 * n / total, 1)}
+        {
+            "country": code,
+            "name": countries.name(code),
+            "count": n,
+            "share": round(100 * n / total, 1),
+        }
         for code, n in ranked[:limit]
     ]
 
@@ -119,12 +126,10 @@ def report_series(
     last_start = epoch + ((now - epoch) // size) * size
     n_buckets = hours * 60 // bucket_minutes
     first_start = last_start - (n_buckets - 1) * size
-    counts = _counts_in(service, first_start, now)
-    if country:
-        counts = counts.filter(country=country)
+    counts = _counts_in(service, first_start, now, country)
     per_bucket: dict[int, int] = defaultdict(int)
-    for minute, n in counts.values_list("minute").annotate(n=Sum("count")).values_list(
-        "minute", "n"
+    for minute, n in (
+        counts.values_list("minute").annotate(n=Sum("count")).values_list("minute", "n")
     ):
         per_bucket[(minute - first_start) // size] += n
     return [Bucket(first_start + i * size, per_bucket.get(i, 0)) for i in range(n_buckets)]

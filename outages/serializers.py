@@ -50,8 +50,18 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "service", "country", "severity", "active", "started_at", "peak_at",
-            "peak_reports", "expected_at_peak", "ended_at", "top_problems", "top_countries",
+            "id",
+            "service",
+            "country",
+            "severity",
+            "active",
+            "started_at",
+            "peak_at",
+            "peak_reports",
+            "expected_at_peak",
+            "ended_at",
+            "top_problems",
+            "top_countries",
             "related",
         ]
 
@@ -73,8 +83,12 @@ class IncidentSerializer(serializers.ModelSerializer):
         from outages.selectors import related_incidents
 
         return [
-            {"id": other.pk, "service": other.service.slug, "reason": link.reason,
-             "detail": link.detail}
+            {
+                "id": other.pk,
+                "service": other.service.slug,
+                "reason": link.reason,
+                "detail": link.detail,
+            }
             for other, link in related_incidents(incident)
         ]
 
@@ -97,8 +111,17 @@ class ServiceDetailSerializer(ServiceListSerializer):
     class Meta(ServiceListSerializer.Meta):
         fields = [
             *ServiceListSerializer.Meta.fields,
-            "website", "status_page_url", "provider_tags", "countries", "children", "problems",
-            "baseline", "threshold", "reports_last_15m", "top_problems", "top_regions",
+            "website",
+            "status_page_url",
+            "provider_tags",
+            "countries",
+            "children",
+            "problems",
+            "baseline",
+            "threshold",
+            "reports_last_15m",
+            "top_problems",
+            "top_regions",
             "active_incident",
         ]
 
@@ -139,13 +162,15 @@ class SeriesQuerySerializer(serializers.Serializer):
         buckets = attrs["hours"] * 60 // BUCKETS[attrs["bucket"]]
         if buckets > 3000:
             raise serializers.ValidationError(
-                {"bucket": [f"{attrs['hours']} h in {attrs['bucket']} buckets is {buckets} "
-                            "points; at most 3000: choose a larger bucket."]}
+                {
+                    "bucket": [
+                        f"{attrs['hours']} h in {attrs['bucket']} buckets is {buckets} "
+                        "points; at most 3000: choose a larger bucket."
+                    ]
+                }
             )
         if buckets < 1:
-            raise serializers.ValidationError(
-                {"hours": ["The window is shorter than one bucket."]}
-            )
+            raise serializers.ValidationError({"hours": ["The window is shorter than one bucket."]})
         return attrs
 
 

@@ -12,9 +12,7 @@ from reports.forms import ReportForm, country_from_accept_language
 def home(request: HttpRequest) -> HttpResponse:
     services = list(selectors.service_list())
     now = timezone.now()
-    last_hour = selectors.report_totals(
-        services, start=selectors.window_start(now, 60), end=now
-    )
+    last_hour = selectors.report_totals(services, start=selectors.window_start(now, 60), end=now)
     gravity = {Level.OUTAGE: 0, Level.POSSIBLE: 1, Level.OK: 2}
     for service in services:
         service.reports_last_hour = last_hour[service.pk]
@@ -36,9 +34,9 @@ def render_service_page(
     if form is None:
         form = ReportForm(
             service=service,
-            initial={"country": country_from_accept_language(
-                request.headers.get("Accept-Language", "")
-            )},
+            initial={
+                "country": country_from_accept_language(request.headers.get("Accept-Language", ""))
+            },
         )
     context = {
         "service": service,

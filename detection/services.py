@@ -1,0 +1,344 @@
+"""The detector's writes: score minutes, move each series' state, open, grow and close
+incidents, link incidents that start together, and publish status rows for the API.
+
+`detect_spikes` is the live path (every minute, from a cursor); `backfill` runs the very same
+scan over a past window with fresh state (used to replay the demo's historical events).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from detection import engine
+from detection.models import DetectionCursor
+from detection.series import (
+    SeriesIndex,
+    count_matrix,
+    epoch_minute,
+    fit_baselines,
+    from_epoch_minute,
+    latest_fit,
+    load_fit,
+    save_fit,
+    series_index,
+)
+from outages import selectors
+from outages.models import Incident, IncidentLink, Level, LinkReason, Service, Status
+
+log = logging.getLogger(__name__)
+
+LEVELS = [Level.OK, Level.POSSIBLE, Level.OUTAGE]
+WINDOW = 15  # minutes in the engine's widest test window (and in a "peak 15 minutes")
+
+
+def engine_config() -> engine.EngineConfig:
+    return engine.EngineConfig()
+
+
+@dataclass
+class Draft:
+    """An incident being built during a scan; saved (created or updated) at the end."""
+
+    series: int
+    started_at: datetime
+    peak_at: datetime
+    peak_reports: int
+    expected_at_peak: float
+    severity: int
+    ended_at: datetime | None = None
+    pk: int | None = None
+
+
+@dataclass
+class ScanResult:
+    drafts: list[Draft] = field(default_factory=list)
+    state: engine.HysteresisState | None = None
+    last: engine.ScoreResult | None = None
+    minutes: int = 0
+
+
+def _scan(
+    index: SeriesIndex,
+    counts: np.ndarray,
+    first: int,
+    start: int,
+    *,
+    baseline_for,  # (epoch minute) -> Baseline
+    state: engine.HysteresisState,
+    open_drafts: dict[int, Draft],
+    config: engine.EngineConfig,
+) -> ScanResult:
+    """Score every minute from `start` to the last column of `counts` (column 0 = `first`)."""
+    result = ScanResult(state=state)
+    drafts = dict(open_drafts)
+    done: list[Draft] = []
+    for minute in range(start, first + counts.shape[1]):
+        col = minute - first
+        recent = np.nan_to_num(counts[:, col - WINDOW + 1 : col + 1])
+        score, state, level = engine.live_cycle(
+            recent, (minute - WINDOW + 1) * 60, baseline_for(minute), state, config
+        )
+        at = from_epoch_minute(minute)
+        x15 = recent.sum(axis=1)
+        for i in np.flatnonzero(level > 0):
+            draft = drafts.get(i)
+            if draft is None:
+                onset = max(int(state.run_possible[i]), 1)
+                draft = drafts[i] = Draft(
+                    series=int(i),
+                    started_at=at - timedelta(minutes=onset - 1),
+                    peak_at=at,
+                    peak_reports=int(x15[i]),
+                    expected_at_peak=float(score.expected_15m[i]),
+                    severity=int(level[i]),
+                )
+            draft.severity = max(draft.severity, int(level[i]))
+            if x15[i] > draft.peak_reports:
+                draft.peak_at, draft.peak_reports = at, int(x15[i])
+                draft.expected_at_peak = float(score.expected_15m[i])
+        for i in [i for i in drafts if level[i] == 0]:
+            draft = drafts.pop(i)
+            # The calm run that closed it started fall_minutes ago: that is when it ended.
+            calm = config.buckets(config.fall_minutes, 60)
+            draft.ended_at = max(at - timedelta(minutes=calm - 1), draft.started_at)
+            done.append(draft)
+        result.minutes += 1
+        result.last = score
+    result.drafts = done + list(drafts.values())
+    result.state = state
+    return result
+
+
+def _state_from_rows(index: SeriesIndex) -> engine.HysteresisState:
+    state = engine.init_state(len(index))
+    rows = Status.objects.filter(service_id__in={sid for sid, _ in index.keys}).values_list(
+        "service_id", "country", "detector_state"
+    )
+    for sid, country, saved in rows:
+        i = index.position.get((sid, country))
+        if i is not None and len(saved) == len(state):
+            for array, value in zip(state, saved, strict=True):
+                array[i] = value
+    return state
+
+
+def _open_drafts(index: SeriesIndex) -> dict[int, Draft]:
+    drafts = {}
+    for incident in Incident.objects.filter(ended_at__isnull=True):
+        i = index.position.get((incident.service_id, incident.country))
+        if i is not None:
+            drafts[i] = Draft(
+                series=i,
+                started_at=incident.started_at,
+                peak_at=incident.peak_at,
+                peak_reports=incident.peak_reports,
+                expected_at_peak=incident.expected_at_peak,
+                severity=LEVELS.index(incident.severity),
+                pk=incident.pk,
+            )
+    return drafts
+
+
+def _save_drafts(index: SeriesIndex, drafts: list[Draft]) -> list[Incident]:
+    """Create or update the incidents; the newly created ones are returned for linking."""
+    services = Service.objects.in_bulk({index.keys[d.series][0] for d in drafts})
+    created = []
+    for draft in drafts:
+        service_id, country = index.keys[draft.series]
+        service = services[service_id]
+        peak_window = {"start": draft.peak_at - timedelta(minutes=WINDOW - 1), "end": draft.peak_at}
+        values = {
+            "severity": LEVELS[draft.severity],
+            "started_at": draft.started_at,
+            "peak_at": draft.peak_at,
+            "peak_reports": draft.peak_reports,
+            "expected_at_peak": round(draft.expected_at_peak, 2),
+            "ended_at": draft.ended_at,
+            "top_problems": selectors.top_problems(service, country=country, **peak_window),
+            "top_countries": [] if country else selectors.top_regions(service, **peak_window),
+        }
+        if draft.pk is None:
+            created.append(Incident.objects.create(service=service, country=country, **values))
+        else:
+            Incident.objects.filter(pk=draft.pk).update(**values)
+    return created
+
+
+LINK_WINDOW = timedelta(minutes=10)
+
+
+def link_incidents(incidents: list[Incident]) -> int:
+    """Link each new incident with those of other services that started within minutes of
+    it (same parent, shared provider, or plain co-occurrence) or were already running when it
+    started (overlap). Only the same scope is compared: worldwide with worldwide, a country
+    with the same country. Returns how many links were made.
+    """
+    made = 0
+    for incident in incidents:
+        start = incident.started_at
+        others = (
+            Incident.objects.filter(country=incident.country)
+            .exclude(service_id=incident.service_id)
+            .filter(
+                Q(started_at__gte=start - LINK_WINDOW, started_at__lte=start + LINK_WINDOW)
+                | Q(started_at__lt=start) & (Q(ended_at__isnull=True) | Q(ended_at__gt=start))
+            )
+            .select_related("service")
+        )
+        for other in others:
+            reason, detail = link_reason(incident, other)
+            low, high = sorted([incident, other], key=lambda x: x.pk)
+            _, was_new = IncidentLink.objects.get_or_create(
+                from_incident=low, to_incident=high, defaults={"reason": reason, "detail": detail}
+            )
+            made += was_new
+    return made
+
+
+def link_reason(a: Incident, b: Incident) -> tuple[str, str]:
+    gap = abs(a.started_at - b.started_at)
+    sa, sb = a.service, b.service
+    if gap > LINK_WINDOW:
+        hours, minutes = divmod(int(gap.total_seconds()) // 60, 60)
+        return LinkReason.OVERLAP, f"started {hours} h {minutes:02d} min apart, overlapping"
+    family = {sa.pk, sa.parent_id} & {sb.pk, sb.parent_id} - {None}
+    if family:
+        parent = Service.objects.get(pk=family.pop())
+        return LinkReason.SAME_PARENT, f"both {parent.name}"
+    shared = sorted(set(sa.provider_tags) & set(sb.provider_tags))
+    if shared:
+        return LinkReason.SHARED_PROVIDER, ", ".join(shared)
+    return LinkReason.CO_OCCURRENCE, f"started {int(gap.total_seconds()) // 60} min apart"
+
+
+def _publish_status(
+    index: SeriesIndex, scan: ScanResult, at: datetime, drafts: list[Draft]
+) -> None:
+    state, score = scan.state, scan.last
+    since = {d.series: d.started_at for d in drafts if d.ended_at is None}
+    rows = [
+        Status(
+            service_id=sid,
+            country=country,
+            level=LEVELS[int(state.level[i])],
+            score=round(float(score.score[i]), 4),
+            expected_15m=round(float(score.expected_15m[i]), 2),
+            threshold_15m=float(score.threshold_15m[i]),
+            since=since.get(i),
+            detector_state=[int(array[i]) for array in state],
+            updated_at=at,
+        )
+        for i, (sid, country) in enumerate(index.keys)
+    ]
+    Status.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["service", "country"],
+        update_fields=[
+            "level", "score", "expected_15m", "threshold_15m", "since", "detector_state",
+            "updated_at",
+        ],
+    )
+
+
+def refresh_baselines(now: datetime | None = None) -> int:
+    """Fit every series' baseline on its history up to the current minute; returns series."""
+    now = now or timezone.now()
+    config = engine_config()
+    index = series_index(now=now, min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS)
+    baseline = fit_baselines(
+        index, until=epoch_minute(now), history_days=settings.DETECTION_HISTORY_DAYS,
+        config=config,
+    )
+    save_fit(index, baseline, now)
+    return len(index)
+
+
+def detect_spikes(now: datetime | None = None) -> int:
+    """Score every complete minute since the last run; returns how many minutes were scored.
+
+    Idempotent: the cursor moves in the same transaction as the results, so a repeated or
+    redelivered run finds nothing left to score.
+    """
+    now = now or timezone.now()
+    last = epoch_minute(now) - 1  # the last complete minute
+    fit = latest_fit()
+    if fit is None or fit.fitted_at < now - timedelta(hours=2):
+        refresh_baselines(now)
+        fit = latest_fit()
+    index, baseline = load_fit(fit)
+    with transaction.atomic():
+        cursor, _ = DetectionCursor.objects.select_for_update().get_or_create(
+            pk=1, defaults={"last_minute": from_epoch_minute(last - 60)}
+        )
+        start = max(epoch_minute(cursor.last_minute) + 1, last - settings.DETECTION_MAX_BACKLOG)
+        if start > last:
+            return 0
+        first = start - WINDOW + 1
+        scan = _scan(
+            index,
+            count_matrix(index, first=first, last=last),
+            first,
+            start,
+            baseline_for=lambda minute: baseline,
+            state=_state_from_rows(index),
+            open_drafts=_open_drafts(index),
+            config=engine_config(),
+        )
+        created = _save_drafts(index, scan.drafts)
+        link_incidents(created)
+        _publish_status(index, scan, now, scan.drafts)
+        cursor.last_minute = from_epoch_minute(last)
+        cursor.save(update_fields=["last_minute"])
+    return scan.minutes
+
+
+def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = None) -> int:
+    """Replay detection over a past window with fresh state, refitting baselines hourly on the
+    history before each hour, exactly as the live system would have. Returns incidents made.
+
+    Incidents already recorded in the window for these services are replaced, so running it
+    twice gives the same incidents.
+    """
+    config = engine_config()
+    index = series_index(
+        now=end, min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS,
+        service_ids=service_ids,
+    )
+    first_scored, last = epoch_minute(start), epoch_minute(end)
+    history = settings.DETECTION_HISTORY_DAYS * 24 * 60
+    counts = count_matrix(index, first=first_scored - history, last=last)
+    first = first_scored - history
+    fits: dict[int, engine.Baseline] = {}
+
+    def baseline_for(minute: int) -> engine.Baseline:
+        hour = minute - minute % 60
+        if hour not in fits:
+            fits.clear()
+            upto = hour - first
+            fits[hour] = engine.fit_baseline(
+                counts[:, max(0, upto - history) : upto], (hour - history) * 60, 60, config
+            )
+        return fits[hour]
+
+    with transaction.atomic():
+        Incident.objects.filter(
+            service_id__in={sid for sid, _ in index.keys}, started_at__gte=start,
+            started_at__lte=end,
+        ).delete()
+        scan = _scan(
+            index, counts, first, first_scored, baseline_for=baseline_for,
+            state=engine.init_state(len(index)), open_drafts={}, config=config,
+        )
+        created = _save_drafts(index, scan.drafts)
+        link_incidents(created)
+    return len(created)
