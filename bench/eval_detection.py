@@ -1,0 +1,134 @@
+"""Evaluate the detection engine on the NAB realTweets DEV set.
+
+Usage: python bench/eval_detection.py [NAB_DIR]   (default: ../shared/data/nab from the repo)
+
+Runs ``detection.scoring`` (the code behind ``manage.py score_series``) on every CSV of NAB_DIR
+with one global ``EngineConfig``, each file from a fresh state, writes the results to a temp
+dir, then runs NAB_DIR/score.py with the optimised threshold and with ``--use-labels``.
+windows.json is read here only to report precision and delay of the engine's labels; the
+detector never sees it. The last line printed is the summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from detection.scoring import score_file  # noqa: E402
+
+PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+
+
+def _score_one(args: tuple[str, str]) -> str:
+    score_file(*args)
+    return Path(args[0]).name
+
+
+def run_scorer(nab_dir: Path, results: Path, *extra: str) -> dict:
+    """Run NAB's score.py on the results dir and return its JSON report."""
+    out = subprocess.run(
+        [sys.executable, str(nab_dir / "score.py"), str(results), "--json", *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)["profiles"]
+
+
+def label_stats(nab_dir: Path, results: Path) -> tuple[float, float, float, int, int]:
+    """Precision of alarm onsets and mean delays (hours) of the engine's labels.
+
+    An alarm is a run of consecutive label=1 rows after probation; it is a true alarm when its
+    first row lies in a window. Delay: from the window's start, and from its centre (NAB
+    centres windows on the labelled anomaly), to the first labelled row in the window.
+    """
+    windows = json.loads((nab_dir / "windows.json").read_text())
+    tp_alarms = alarms = 0
+    delays_start: list[float] = []
+    delays_centre: list[float] = []
+    for key, spans in windows.items():
+        path = results / Path(key).name
+        if not path.exists():
+            continue
+        rows = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
+        times = np.array([datetime.fromisoformat(s).timestamp() for s in rows["timestamp"]])
+        label = rows["label"].astype(bool)
+        probation = min(math.floor(0.15 * len(label)), 750)
+        label[:probation] = False
+        onsets = np.flatnonzero(label & ~np.r_[False, label[:-1]])
+        inside = np.zeros(len(times), dtype=bool)
+        for a, b in spans:
+            ta, tb = datetime.fromisoformat(a).timestamp(), datetime.fromisoformat(b).timestamp()
+            in_w = (times >= ta) & (times <= tb)
+            inside |= in_w
+            hits = np.flatnonzero(in_w & label)
+            if len(hits):
+                delays_start.append((times[hits[0]] - ta) / 3600)
+                delays_centre.append((times[hits[0]] - (ta + tb) / 2) / 3600)
+        alarms += len(onsets)
+        tp_alarms += int(inside[onsets].sum())
+    precision = tp_alarms / alarms if alarms else float("nan")
+    return (
+        precision,
+        float(np.mean(delays_start)) if delays_start else float("nan"),
+        float(np.mean(delays_centre)) if delays_centre else float("nan"),
+        tp_alarms,
+        alarms,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("nab_dir", nargs="?", default=str(REPO.parent / "shared/data/nab"))
+    parser.add_argument("--keep", help="write results here instead of a temp dir")
+    args = parser.parse_args()
+    nab_dir = Path(args.nab_dir).resolve()
+    csvs = sorted(nab_dir.glob("*.csv"))
+    with tempfile.TemporaryDirectory() as tmp:
+        results = Path(args.keep or tmp)
+        results.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        jobs = [(str(p), str(results / p.name)) for p in csvs]
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            list(pool.map(_score_one, jobs))
+        print(f"scored {len(csvs)} files in {time.perf_counter() - started:.1f} s")
+        opt = run_scorer(nab_dir, results)
+        lab = run_scorer(nab_dir, results, "--use-labels")
+        for name, rep in (("optimised", opt), ("labels", lab)):
+            for profile in PROFILES:
+                r = rep[profile]
+                tp = sum(f["tp"] for f in r["files"].values())
+                fn = sum(f["fn"] for f in r["files"].values())
+                fp = sum(f["fp"] for f in r["files"].values())
+                print(
+                    f"{name:9} {profile:20} score {r['score']:6.2f} "
+                    f"threshold {r['threshold']:.4g} TP {tp} FN {fn} FP rows {fp}"
+                )
+        precision, d_start, d_centre, tp_alarms, alarms = label_stats(nab_dir, results)
+        print(
+            f"engine labels: precision {precision:.2f} ({tp_alarms}/{alarms} alarms in windows), "
+            f"mean delay {d_start:.1f} h after window start ({d_centre:+.1f} h vs centre)"
+        )
+        print(
+            f"nab-dev: standard {opt['standard']['score']:.1f} "
+            f"low-fp {opt['reward_low_FP_rate']['score']:.1f} "
+            f"low-fn {opt['reward_low_FN_rate']['score']:.1f} (optimised threshold); "
+            f"engine labels {lab['standard']['score']:.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

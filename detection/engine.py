@@ -1,0 +1,655 @@
+"""Outage detection engine: robust time-of-week baselines, multi-scale spike tests, hysteresis.
+
+Pure numpy/scipy, no Django. Every function is vectorised over series: arrays are shaped
+``(n_series, ...)`` and nothing loops per series. All times are UTC epoch seconds (floats or
+ints; timezone-aware datetimes, naive datetimes taken as UTC and ``numpy.datetime64`` are also
+accepted wherever a time is expected). A *bucket* is a fixed-width count interval
+(``bucket_seconds``: 60 live, 300 for NAB CSVs); its timestamp is its start.
+
+Public API
+----------
+``EngineConfig``
+    Frozen dataclass, every tunable. One global configuration.
+``fit_baseline(counts, start, bucket_seconds, config) -> Baseline``
+    ``counts``: (n_series, n_buckets) report counts, oldest first, NaN = not observed; column 0
+    starts at ``start``. Learns, per series, a robust time-of-week profile (expected reports per
+    bucket), the current level and negative-binomial dispersions per time scale. Accepts empty,
+    all-zero and very short histories (priors take over). This is the hourly job.
+``Baseline.expected(times) -> (n_series, len(times))``
+    Expected reports per bucket for buckets starting at ``times``.
+``Baseline.take(index) -> Baseline``
+    The baselines of a subset (or repetition) of the series.
+``score_window(recent, expected, baseline, config) -> ScoreResult``
+    ``recent``/``expected``: (n_series, k) counts and expected counts of the latest k buckets,
+    most recent last (k >= the 15-minute scale in buckets; NaN = missing). Returns per series
+    ``score`` in [0, 1], raw ``level`` (0 ok, 1 possible, 2 outage), ``threshold_15m`` (reports
+    per 15 min that would be significant now, for the graph band), ``expected_15m`` (baseline
+    reports per 15 min now) and ``surprise`` (-log10 p-value, Bonferroni-adjusted, best scale).
+``significance_threshold(expected, baseline, window_buckets, config) -> (n,)``
+    Report count of a window that would be significant (level possible) given its expected
+    sum: the upper edge of the graph band (``threshold_15m`` uses it with 15 minutes).
+``init_state(n_series) -> HysteresisState`` / ``step_state(state, raw_level, config,
+bucket_seconds) -> (HysteresisState, level)``
+    One minute (bucket) of the hysteresis state machine; persist the five int arrays between
+    cycles.
+``live_cycle(recent, recent_start, baseline, state, config) -> (ScoreResult, state, level)``
+    Convenience: expected + score_window + step_state for one live cycle.
+``score_series(timestamps, values, config, bucket_seconds=None) -> (anomaly_score, label)``
+    Offline streaming runner for one series (NAB CSVs, ``manage.py score_series``): no
+    look-ahead, hourly refits like the live job, the same functions as live, plus
+    ``novel_surprise`` so the score and the alarms mark onsets and escalations of bursts.
+``novel_surprise(surprise, config, bucket_seconds) -> (n_rows,)``
+    Per-row surprise beyond the worst of the previous ``onset_memory_minutes`` (no
+    look-ahead). Live, keep a per-series running max of ``ScoreResult.surprise``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats
+
+DAY = 86_400
+WEEK = 7 * DAY
+# 1970-01-05 00:00 UTC was a Monday: time-of-week slot 0 starts on Monday 00:00 UTC.
+MONDAY0 = 4 * DAY
+
+OK, POSSIBLE, OUTAGE = 0, 1, 2
+
+
+@dataclasses.dataclass(frozen=True)
+class EngineConfig:
+    """All tunables. Durations in minutes, rates in reports per minute, p-values one-sided."""
+
+    # --- baseline -----------------------------------------------------------------------------
+    slot_minutes: int = 60  # width of a time-of-week slot (must divide a day)
+    history_days: float = 182.0  # at most six months of history are used
+    refit_minutes: int = 60  # offline runner refits like the live hourly baseline job
+    shrink_days: float = 2.0  # time-of-day profile shrinks to the flat mean with this many days
+    shrink_weeks: float = 8.0  # time-of-week slots shrink to time-of-day x weekday factor
+    winsor_z: float = 4.0  # history values above median + z * robust sd are clipped (outages)
+    level_days: float = 7.0  # current level: recency-weighted mean of recent daily levels...
+    level_halflife_days: float = 1.0  # ...with this half-life (adapts to growth and decline)
+    level_prior_reports: float = 30.0  # day levels and weekday factors: prior worth N reports
+    prior_rate_per_minute: float = 0.01  # floor of the expected rate (new or silent services)
+    # --- dispersion (negative binomial, Var = mu + alpha * mu^2, per series and time scale) --
+    dispersion_days: float = 14.0
+    dispersion_prior: float = 0.3  # alpha for series without enough history (bursty by default)
+    dispersion_prior_weight: float = 200.0  # prior strength, in (reports per window)^2
+    dispersion_min: float = 0.002
+    dispersion_max: float = 10.0
+    dispersion_trim_z: tuple[float, ...] = (8.0, 6.0)  # outlier cuts of the two passes
+    dispersion_max_windows: int = 10_080  # per scale: a week of minutes is plenty
+    # --- spike test ---------------------------------------------------------------------------
+    scales_minutes: tuple[int, ...] = (1, 5, 15)
+    p_possible: float = 1e-4  # Bonferroni-adjusted over the scales
+    p_outage: float = 1e-8
+    min_excess_possible: float = 10.0  # reports above expected in the window, absolute floor
+    min_excess_outage: float = 20.0
+    # --- hysteresis ---------------------------------------------------------------------------
+    rise_minutes: float = 2.0  # a raised raw level must hold this long to open/raise
+    fall_minutes: float = 15.0  # and be gone this long to lower/close
+    # --- offline runner (score_series): alarms on onsets and escalations --------------------
+    label_level: int = OUTAGE  # alarms need the confirmed state at least here
+    onset_memory_minutes: float = 1440.0  # "novel" = beyond the worst surprise of the last day
+    onset_discount: float = 1.0
+    label_novelty: bool = True  # alarm = state >= label_level and novel surprise >= outage;
+    # False: alarm = the row where the state rises to label_level
+
+    def buckets(self, minutes: float, bucket_seconds: float) -> int:
+        """Number of buckets covering ``minutes`` (at least one)."""
+        return max(1, round(minutes * 60.0 / bucket_seconds))
+
+    def scale_buckets(self, bucket_seconds: float) -> tuple[int, ...]:
+        """The spike-test time scales in buckets, deduplicated, ascending."""
+        return tuple(sorted({self.buckets(m, bucket_seconds) for m in self.scales_minutes}))
+
+
+def to_epoch(t: object) -> float | np.ndarray:
+    """UTC epoch seconds of a number, datetime (naive = UTC), datetime64 or array of those."""
+    if isinstance(t, datetime):
+        return (t if t.tzinfo else t.replace(tzinfo=UTC)).timestamp()
+    arr = np.asarray(t)
+    if np.issubdtype(arr.dtype, np.datetime64):
+        return arr.astype("datetime64[ms]").astype(np.int64) / 1000.0
+    if arr.dtype == object:
+        return np.array([to_epoch(x) for x in arr.ravel()], dtype=float).reshape(arr.shape)
+    return arr.astype(float) if arr.ndim else float(arr)
+
+
+def _quiet(fn, *args, **kwargs):
+    """Call a nan-reduction without its all-NaN-slice RuntimeWarnings (NaN is the answer)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return fn(*args, **kwargs)
+
+
+def _robust_mean(x: np.ndarray, axis: int, n_per_value: float, z: float) -> np.ndarray:
+    """Winsorised mean along ``axis``, ignoring NaN.
+
+    Values above median + z * sd are clipped, sd = max(1.4826 * MAD, Poisson sd of a mean
+    rate over ``n_per_value`` buckets). Huber-style: past outages cannot inflate the baseline,
+    while (unlike a plain median) sparse, skewed counts are not biased towards zero.
+    """
+    med = _quiet(np.nanmedian, x, axis=axis, keepdims=True)
+    mad = _quiet(np.nanmedian, np.abs(x - med), axis=axis, keepdims=True)
+    sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
+    clipped = np.minimum(x, med + z * sd)
+    return _quiet(np.nanmean, clipped, axis=axis)
+
+
+@dataclasses.dataclass(frozen=True)
+class Baseline:
+    """Fitted baselines of n series. Rates are reports per bucket of ``bucket_seconds``."""
+
+    profile: np.ndarray  # (n, slots_per_week) typical rate per bucket, slot 0 = Mon 00:00 UTC
+    level: np.ndarray  # (n,) current level factor (growth/decline), multiplies the profile
+    dispersion: np.ndarray  # (n, n_scales) NB alpha of window sums at each scale
+    bucket_seconds: float
+    slot_seconds: float
+    floor: float  # minimum expected reports per bucket
+    scale_buckets: tuple[int, ...]
+    fitted_at: float  # epoch seconds just after the last history bucket
+
+    @property
+    def n_series(self) -> int:
+        return self.profile.shape[0]
+
+    def take(self, index: np.ndarray) -> Baseline:
+        """Baselines of the series at ``index`` (fancy index; repeats allowed)."""
+        return dataclasses.replace(
+            self,
+            profile=self.profile[index],
+            level=self.level[index],
+            dispersion=self.dispersion[index],
+        )
+
+    def expected(self, times: object) -> np.ndarray:
+        """Expected reports per bucket for buckets starting at ``times`` -> (n_series, n_times).
+
+        The slot profile is linearly interpolated between slot centres (cyclic over the week)
+        so that the expectation follows the daily ramp instead of stepping every hour.
+        """
+        t = np.atleast_1d(np.asarray(to_epoch(times), dtype=float))
+        return self._expected_with_level(t, self.level[:, None])
+
+    def _expected_with_level(self, t: np.ndarray, level: np.ndarray) -> np.ndarray:
+        spw = self.profile.shape[1]
+        pos = ((t + self.bucket_seconds / 2 - MONDAY0) % WEEK) / self.slot_seconds - 0.5
+        lo = np.floor(pos)
+        frac = pos - lo
+        i0 = lo.astype(np.int64) % spw
+        i1 = (i0 + 1) % spw
+        shape = self.profile[:, i0] * (1.0 - frac) + self.profile[:, i1] * frac
+        return np.maximum(level * shape, self.floor)
+
+
+def _prior_baseline(
+    n: int, bucket_seconds: float, slot_seconds: float, config: EngineConfig, fitted_at: float
+) -> Baseline:
+    spw = round(WEEK / slot_seconds)
+    floor = config.prior_rate_per_minute * bucket_seconds / 60.0
+    scales = config.scale_buckets(bucket_seconds)
+    return Baseline(
+        profile=np.full((n, spw), floor),
+        level=np.ones(n),
+        dispersion=np.full((n, len(scales)), config.dispersion_prior),
+        bucket_seconds=float(bucket_seconds),
+        slot_seconds=float(slot_seconds),
+        floor=floor,
+        scale_buckets=scales,
+        fitted_at=fitted_at,
+    )
+
+
+def fit_baseline(
+    counts: np.ndarray,
+    start: object,
+    bucket_seconds: float,
+    config: EngineConfig | None = None,
+) -> Baseline:
+    """Fit baselines from history.
+
+    ``counts``: (n_series, n_buckets) reports per bucket (or 1-D for one series), oldest first,
+    NaN where not observed. ``start``: UTC start of column 0. Only the last ``history_days`` are
+    used. Model: rate(bucket) = level(day) * profile(time-of-week slot, interpolated). The
+    profile is a winsorised mean of history divided by a trailing 7-day level trend; each
+    time-of-week slot shrinks (``shrink_weeks``) towards time-of-day x day-of-week factor,
+    time-of-day shrinks (``shrink_days``) towards flat. Day levels are winsorised ratios of
+    sums against the profile; the current level is their recency-weighted mean (growth,
+    decline). Past outages are clipped everywhere. Dispersions come from the residuals of the
+    last ``dispersion_days`` (method of moments, see ``_fit_dispersion``).
+    """
+    config = config or EngineConfig()
+    counts = np.asarray(counts, dtype=float)
+    if counts.ndim == 1:
+        counts = counts[None, :]
+    n, n_buckets = counts.shape
+    start_s = float(to_epoch(start))
+    bucket_seconds = float(bucket_seconds)
+    slot_seconds = float(max(config.slot_minutes * 60, bucket_seconds))
+    if DAY % slot_seconds:
+        raise ValueError("slot width must divide a day")
+    max_buckets = int(config.history_days * DAY // bucket_seconds)
+    if n_buckets > max_buckets:
+        start_s += (n_buckets - max_buckets) * bucket_seconds
+        counts = counts[:, -max_buckets:]
+        n_buckets = max_buckets
+    fitted_at = start_s + n_buckets * bucket_seconds
+    base = _prior_baseline(n, bucket_seconds, slot_seconds, config, fitted_at)
+    if n_buckets == 0 or n == 0:
+        return base
+    spw, spd = round(WEEK / slot_seconds), round(DAY / slot_seconds)
+    per_slot = slot_seconds / bucket_seconds  # buckets per slot (rate -> count conversion)
+
+    # 1. Slot instances aligned to Monday 00:00 UTC, padded to whole weeks: mean rate per bucket.
+    week0 = MONDAY0 + math.floor((start_s - MONDAY0) / WEEK) * WEEK
+    b_times = start_s + np.arange(n_buckets) * bucket_seconds
+    inst = ((b_times - week0) // slot_seconds).astype(np.int64)
+    n_weeks = int(inst[-1] // spw) + 1
+    firsts = np.flatnonzero(np.r_[True, inst[1:] != inst[:-1]])
+    observed = ~np.isnan(counts)
+    sums = np.add.reduceat(np.where(observed, counts, 0.0), firsts, axis=1)
+    nobs = np.add.reduceat(observed.astype(float), firsts, axis=1)
+    grid = np.full((n, n_weeks * spw), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grid[:, inst[firsts]] = np.where(nobs > 0, sums / nobs, np.nan)
+    days = grid.reshape(n, n_weeks * 7, spd)
+
+    # 2. Day levels: winsorised ratio of sums against a first time-of-day profile.
+    tod0 = _robust_mean(days, 1, per_slot, config.winsor_z)  # (n, spd)
+    tod0 = np.where(np.isnan(tod0), _quiet(np.nanmean, tod0, axis=1, keepdims=True), tod0)
+    tod0 = np.nan_to_num(tod0)
+    cap = _cap(days, config.winsor_z, per_slot)
+    seen = ~np.isnan(days)
+    num = np.where(seen, np.minimum(days, cap), 0.0).sum(axis=2)
+    den = np.where(seen, tod0[:, None, :], 0.0).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_level = np.where(den > 0, num / den, np.nan)
+    typical = _quiet(np.nanmedian, day_level, axis=1, keepdims=True)
+    typical = np.where(np.isfinite(typical) & (typical > 0), typical, 1.0)
+    day_level = day_level / typical  # median day = 1, so normalised values keep raw units
+    # Sparse days carry little information: shrink towards the typical level (1).
+    day_reports = den * typical * per_slot
+    w = day_reports / (day_reports + config.level_prior_reports)
+    day_level = np.where(np.isnan(day_level), np.nan, w * day_level + (1.0 - w))
+
+    # The trend: trailing 7-day mean of day levels. A whole week holds every weekday once, so
+    # the weekly pattern stays in the profile instead of leaking into the levels.
+    trend = _trailing_mean(day_level, 7)
+
+    # 3. Level-normalised profile: time-of-week <- time-of-day <- flat, by evidence. Values are
+    # winsorised with the across-all-days median and scale of their time of day (7x more data
+    # than a time-of-week slot has), so even a slot seen twice cannot absorb a past outage.
+    norm = days / np.where(trend > 0, trend, np.nan)[:, :, None]
+    norm = np.minimum(norm, _cap(norm, config.winsor_z, per_slot))
+    flat = np.nan_to_num(_quiet(np.nanmean, norm.reshape(n, -1), axis=1))
+    tod = _quiet(np.nanmean, norm, axis=1)
+    n_days = (~np.isnan(norm)).sum(axis=1)
+    tod = _shrink(tod, n_days, flat[:, None], config.shrink_days)
+    by_week = norm.reshape(n, n_weeks, 7, spd)
+    seen_w = ~np.isnan(by_week)
+    # Day-of-week factors pool every slot of that weekday (weekend dips are learnt from a
+    # week or two); each time-of-week slot then shrinks to tod x its weekday factor.
+    dow_num = np.where(seen_w, by_week, 0.0).sum(axis=(1, 3))
+    dow_den = np.where(seen_w, tod[:, None, None, :], 0.0).sum(axis=(1, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dow_factor = np.where(dow_den > 0, dow_num / dow_den, 1.0)  # (n, 7)
+    dow_reports = dow_den * per_slot  # evidence in reports: sparse series stay near 1
+    dow_factor = _shrink(dow_factor, dow_reports, 1.0, config.level_prior_reports)
+    tow = _quiet(np.nanmean, by_week, axis=1)  # (n, 7, spd)
+    prior = tod[:, None, :] * dow_factor[:, :, None]
+    tow = _shrink(tow, seen_w.sum(axis=1), prior, config.shrink_weeks).reshape(n, spw)
+    profile = np.maximum(tow, 0.0)
+
+    # 4. Day levels again, now against the time-of-week profile (growth/decline and unusual
+    # days, without the weekly pattern), and the current level: their recency-weighted mean.
+    week_profile = np.tile(profile.reshape(n, 7, spd), (1, n_weeks, 1))
+    den = np.where(seen, week_profile, 0.0).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_level = np.where(den > 0, num / den, np.nan)
+    day_reports = den * per_slot
+    w = day_reports / (day_reports + config.level_prior_reports)
+    day_level = np.where(np.isnan(day_level), np.nan, w * day_level + (1.0 - w))
+    n_days_total = n_weeks * 7
+    last_day = int((fitted_at - 1e-9 - week0) // DAY)
+    age = last_day - np.arange(n_days_total)
+    recent = (age >= 0) & (age < config.level_days)
+    dw = np.where(recent, 0.5 ** (age / config.level_halflife_days), 0.0)[None, :] * w
+    dw = np.where(np.isnan(day_level), 0.0, dw)
+    wsum = dw.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(wsum > 0, np.nansum(dw * day_level, axis=1) / wsum, 1.0)
+    level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
+
+    base = dataclasses.replace(base, profile=profile, level=level)
+    # 5. Dispersion per time scale from the recent residuals.
+    hist_level = np.where(np.isnan(day_level), 1.0, day_level)
+    disp = _fit_dispersion(counts, b_times, week0, hist_level, base, config)
+    return dataclasses.replace(base, dispersion=disp)
+
+
+def _cap(x: np.ndarray, z: float, n_per_value: float) -> np.ndarray:
+    """Upper winsorisation limit along axis 1 (across days), as in ``_robust_mean``."""
+    med = _quiet(np.nanmedian, x, axis=1, keepdims=True)
+    mad = _quiet(np.nanmedian, np.abs(x - med), axis=1, keepdims=True)
+    sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
+    return np.where(np.isnan(med), np.inf, med + z * sd)
+
+
+def _trailing_mean(x: np.ndarray, width: int) -> np.ndarray:
+    """Mean of the last ``width`` non-NaN-aware values along axis 1 (NaN where none)."""
+    ok = ~np.isnan(x)
+    total = np.cumsum(np.where(ok, x, 0.0), axis=1)
+    count = np.cumsum(ok, axis=1).astype(float)
+    total[:, width:] -= total[:, :-width].copy()
+    count[:, width:] -= count[:, :-width].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def _shrink(est: np.ndarray, n_obs: np.ndarray, prior: np.ndarray, k: float) -> np.ndarray:
+    """Empirical-Bayes style pooling: (n * est + k * prior) / (n + k); missing -> prior."""
+    est = np.where(np.isnan(est), 0.0, est)
+    return (n_obs * est + k * prior) / (n_obs + k)
+
+
+def _fit_dispersion(
+    counts: np.ndarray,
+    b_times: np.ndarray,
+    week0: float,
+    day_level: np.ndarray,
+    base: Baseline,
+    config: EngineConfig,
+) -> np.ndarray:
+    """NB dispersion alpha per series and scale, Var(sum) = mu + alpha * mu^2.
+
+    Method of moments: E[(x - mu)^2 - x] = alpha * mu^2 for a NB count x with mean mu, so
+    alpha = sum((x - mu)^2 - x) / sum(mu^2) over non-overlapping windows of each scale, with
+    windows that are outliers under a first generous fit left out (past outages would inflate
+    the spread and blunt the test) and a prior worth ``dispersion_prior_weight`` reports^2
+    (rare series get the prior). Estimating alpha per scale, rather than deriving it from the
+    1-bucket alpha, captures the correlation of neighbouring buckets (shared baseline error).
+    """
+    n = counts.shape[0]
+    keep = min(counts.shape[1], int(config.dispersion_days * DAY / base.bucket_seconds))
+    x_all = counts[:, -keep:]
+    t = b_times[-keep:]
+    day_idx = ((t - week0) // DAY).astype(np.int64)
+    mu_all = base._expected_with_level(t, day_level[:, day_idx])
+    mu_all = np.where(np.isnan(x_all), np.nan, mu_all)
+    out = np.empty((n, len(base.scale_buckets)))
+    for j, k in enumerate(base.scale_buckets):  # loop over 3 scales, not over series
+        m_blocks = keep // k
+        if m_blocks == 0:
+            out[:, j] = config.dispersion_prior
+            continue
+        m_blocks = min(m_blocks, config.dispersion_max_windows)  # the most recent windows
+        x = x_all[:, keep - m_blocks * k :].reshape(n, m_blocks, k).sum(axis=2)
+        mu = mu_all[:, keep - m_blocks * k :].reshape(n, m_blocks, k).sum(axis=2)
+        valid = ~(np.isnan(x) | np.isnan(mu))
+        x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
+        over = np.maximum(x - mu - 3.0, 0.0) ** 2  # squared excess beyond a 3-report slack
+        term = (x - mu) ** 2 - x
+        mu2 = mu**2
+        kw = config.dispersion_prior_weight
+        alpha = np.full(n, 1.0)
+        for z_cut in config.dispersion_trim_z:  # generous fit, then trim with it
+            # keep windows with x - mu <= z * sd + 3, sd^2 = mu + alpha mu^2 (no sqrt needed)
+            ok = valid & (over <= z_cut**2 * (mu + alpha[:, None] * mu2))
+            num = np.where(ok, term, 0.0).sum(axis=1)
+            den = np.where(ok, mu2, 0.0).sum(axis=1)
+            alpha = (num + config.dispersion_prior * kw) / (den + kw)
+            alpha = np.clip(alpha, config.dispersion_min, config.dispersion_max)
+        out[:, j] = alpha
+    return out
+
+
+class ScoreResult(NamedTuple):
+    """Per-series output of one scoring cycle (all arrays shaped (n_series,))."""
+
+    score: np.ndarray  # in [0, 1]; 0.9 at the outage p-value, 0.68 at possible (default cfg)
+    level: np.ndarray  # raw level before hysteresis: 0 ok, 1 possible, 2 outage
+    threshold_15m: np.ndarray  # reports per 15 min that would be significant (possible) now
+    expected_15m: np.ndarray  # baseline reports per 15 min now
+    surprise: np.ndarray  # -log10 of the Bonferroni-adjusted p-value of the best scale
+
+
+def _nb_params(mean: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """scipy nbinom (n, p) for mean and dispersion alpha (Var = mean + alpha * mean^2)."""
+    size = 1.0 / alpha
+    return size, size / (size + mean)
+
+
+def score_window(
+    recent: np.ndarray,
+    expected: np.ndarray,
+    baseline: Baseline,
+    config: EngineConfig | None = None,
+) -> ScoreResult:
+    """Test the latest buckets of every series against its baseline at every time scale.
+
+    For each scale of k buckets, the window sum x is compared with its expected sum mu under
+    a negative binomial with the per-series, per-scale dispersion: p = P(X >= x) (scipy
+    ``nbinom.logsf``, exact tail, accurate to tiny p). Negative binomial rather than Poisson
+    because report counts are over-dispersed (Poisson would flag ordinary noise). The best
+    scale's p is Bonferroni-adjusted by the number of scales. A scale only counts when the
+    excess x - mu reaches the absolute minimum (3 reports against 0.2 expected is not an
+    outage, whatever the p-value). ``score`` = 1 - 10^(-s / s_outage) with s the gated
+    surprise -log10 p, so it is monotone, in [0, 1), and 0.9 at the outage significance.
+    """
+    config = config or EngineConfig()
+    recent = np.asarray(recent, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    missing = np.isnan(recent) | np.isnan(expected)
+    recent = np.where(missing, 0.0, recent)
+    expected = np.where(missing, 0.0, expected)
+    n, width = recent.shape
+    adjust = math.log10(len(baseline.scale_buckets))
+    best = np.zeros(n)
+    best_excess = np.full(n, -np.inf)
+    level = np.zeros(n, dtype=np.int8)
+    s_possible = -math.log10(config.p_possible)
+    s_outage = -math.log10(config.p_outage)
+    for j, k in enumerate(baseline.scale_buckets):  # 3 scales, vectorised over series
+        k = min(k, width)
+        x = recent[:, -k:].sum(axis=1)
+        mu = np.maximum(expected[:, -k:].sum(axis=1), 1e-9)
+        size, p = _nb_params(mu, baseline.dispersion[:, j])
+        surprise = -stats.nbinom.logsf(x - 1.0, size, p) / math.log(10.0) - adjust
+        # Clip: logsf can underflow to -inf for absurd spikes; keep the value finite.
+        surprise = np.where(x > mu, np.clip(surprise, 0.0, 1e4), 0.0)
+        excess = x - mu
+        # Soft volume gate for the score (hard gate for the levels below).
+        gated = surprise * np.clip(excess / config.min_excess_possible, 0.0, 1.0)
+        best = np.maximum(best, gated)
+        best_excess = np.maximum(best_excess, excess)
+        raw = np.where(
+            (surprise >= s_outage) & (excess >= config.min_excess_outage),
+            OUTAGE,
+            np.where((surprise >= s_possible) & (excess >= config.min_excess_possible), 1, 0),
+        )
+        level = np.maximum(level, raw.astype(np.int8))
+    score = 1.0 - np.power(10.0, -best / s_outage)
+
+    # The graph band: significance threshold of a 15-minute window now.
+    k15 = min(config.buckets(15, baseline.bucket_seconds), width)
+    mu15 = expected[:, -k15:].sum(axis=1)
+    thr = significance_threshold(mu15, baseline, k15, config)
+    return ScoreResult(score, level, thr, mu15, best)
+
+
+def significance_threshold(
+    expected: np.ndarray,
+    baseline: Baseline,
+    window_buckets: int,
+    config: EngineConfig | None = None,
+) -> np.ndarray:
+    """Smallest report count in a window of ``window_buckets`` buckets that is significant.
+
+    ``expected``: (n,) expected reports in the window, ``baseline``: n rows (use ``take``).
+    Significant = the level "possible": NB tail P(X >= x) <= p_possible / n_scales and at
+    least ``min_excess_possible`` reports above expected. Uses the dispersion of the nearest
+    fitted scale. This is the upper edge of the graphs' baseline band.
+    """
+    config = config or EngineConfig()
+    mu = np.maximum(np.asarray(expected, dtype=float), 1e-9)
+    j = int(np.argmin([abs(k - window_buckets) for k in baseline.scale_buckets]))
+    size, p = _nb_params(mu, baseline.dispersion[:, j])
+    q = config.p_possible / len(baseline.scale_buckets)
+    thr = stats.nbinom.isf(q, size, p) + 1.0  # isf(q) = smallest k with P(X > k) <= q
+    return np.maximum(thr, np.ceil(mu + config.min_excess_possible))
+
+
+class HysteresisState(NamedTuple):
+    """Per-series state of the incident state machine (int arrays, persist between cycles)."""
+
+    level: np.ndarray  # confirmed level 0/1/2
+    run_possible: np.ndarray  # consecutive buckets with raw level >= 1
+    run_outage: np.ndarray  # consecutive buckets with raw level >= 2
+    calm: np.ndarray  # consecutive buckets with raw level below the confirmed level
+    calm_max: np.ndarray  # highest raw level seen during the current calm run
+
+
+def init_state(n_series: int) -> HysteresisState:
+    """All series ok, no runs."""
+    z = np.zeros(n_series, dtype=np.int32)
+    return HysteresisState(z.astype(np.int8), z.copy(), z.copy(), z.copy(), z.astype(np.int8))
+
+
+def step_state(
+    state: HysteresisState,
+    raw_level: np.ndarray,
+    config: EngineConfig | None = None,
+    bucket_seconds: float = 60.0,
+) -> tuple[HysteresisState, np.ndarray]:
+    """Advance the state machine by one bucket. Returns (new state, confirmed level).
+
+    A level is raised once the raw level has reached it for ``rise_minutes`` in a row; it is
+    lowered (to the highest raw level seen meanwhile) once the raw level has stayed below it
+    for ``fall_minutes`` in a row. A single noisy bucket therefore neither opens nor closes.
+    """
+    config = config or EngineConfig()
+    raw = np.asarray(raw_level).astype(np.int8)
+    rise = config.buckets(config.rise_minutes, bucket_seconds)
+    fall = config.buckets(config.fall_minutes, bucket_seconds)
+    run1 = np.where(raw >= POSSIBLE, state.run_possible + 1, 0).astype(np.int32)
+    run2 = np.where(raw >= OUTAGE, state.run_outage + 1, 0).astype(np.int32)
+    target = np.where(run2 >= rise, OUTAGE, np.where(run1 >= rise, POSSIBLE, OK)).astype(np.int8)
+    level = state.level
+    up = target > level
+    level = np.where(up, target, level).astype(np.int8)
+    below = raw < level
+    calm = np.where(below & ~up, state.calm + 1, 0).astype(np.int32)
+    calm_max = np.where(below & ~up, np.maximum(state.calm_max, raw), 0).astype(np.int8)
+    down = calm >= fall
+    # Lower to what persisted during the calm period (outage -> possible -> ok).
+    level = np.where(down, np.minimum(calm_max, level - 1), level).astype(np.int8)
+    calm = np.where(down, 0, calm).astype(np.int32)
+    calm_max = np.where(down, 0, calm_max).astype(np.int8)
+    return HysteresisState(level, run1, run2, calm, calm_max), level
+
+
+def live_cycle(
+    recent: np.ndarray,
+    recent_start: object,
+    baseline: Baseline,
+    state: HysteresisState,
+    config: EngineConfig | None = None,
+) -> tuple[ScoreResult, HysteresisState, np.ndarray]:
+    """One live detection cycle: expected counts, spike tests, hysteresis step.
+
+    ``recent``: (n_series, k) counts of the latest k buckets (k >= 15-minute scale), most
+    recent last; ``recent_start``: UTC start of its first column.
+    """
+    config = config or EngineConfig()
+    k = recent.shape[1]
+    t0 = float(to_epoch(recent_start))
+    times = t0 + np.arange(k) * baseline.bucket_seconds
+    result = score_window(recent, baseline.expected(times), baseline, config)
+    state, level = step_state(state, result.level, config, baseline.bucket_seconds)
+    return result, state, level
+
+
+def score_series(
+    timestamps: object,
+    values: np.ndarray,
+    config: EngineConfig | None = None,
+    bucket_seconds: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Offline streaming run over one regular series. Returns (anomaly_score, label).
+
+    No look-ahead: the baseline used for row t is fitted on rows strictly before the last
+    refit boundary <= t (refit every ``refit_minutes``, like the live hourly job), and row t
+    is scored from rows <= t only. Rows between two refits are scored in one vectorised
+    batch (each row is a pseudo-series), then the hysteresis runs row by row.
+    ``anomaly_score`` = 1 - 10^(-novel / s_outage), with ``novel`` the row's surprise beyond
+    the worst of the previous day (``novel_surprise``): high at the start of a burst and when
+    it escalates, not on every row of it. ``label`` (alarm) = 1 where the confirmed state is
+    >= ``label_level`` and the novel surprise reaches the outage significance. Timestamps
+    are UTC; ``bucket_seconds`` defaults to the median step.
+    """
+    config = config or EngineConfig()
+    t = np.asarray(to_epoch(timestamps), dtype=float).ravel()
+    v = np.asarray(values, dtype=float).ravel()
+    n_rows = len(v)
+    labels = np.zeros(n_rows, dtype=np.int8)
+    if n_rows == 0:
+        return np.zeros(0), labels
+    if bucket_seconds is None:
+        bucket_seconds = float(np.median(np.diff(t))) if n_rows > 1 else 60.0
+    # Regular grid so that gaps stay gaps (NaN) for the baseline fit.
+    idx = np.round((t - t[0]) / bucket_seconds).astype(np.int64)
+    grid = np.full(int(idx[-1]) + 1, np.nan)
+    grid[idx] = v
+    width = max(config.scale_buckets(bucket_seconds))
+    refit = config.buckets(config.refit_minutes, bucket_seconds)
+    state = init_state(1)
+    surprise = np.zeros(n_rows)
+    confirmed = np.zeros(n_rows, dtype=np.int8)
+    opened = np.zeros(n_rows, dtype=bool)
+    padded = np.r_[np.full(width - 1, np.nan), v]
+    windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # row r: rows r-w+1..r
+    pad_t = np.r_[t[0] - bucket_seconds * np.arange(width - 1, 0, -1), t]
+    for lo in range(0, n_rows, refit):
+        hi = min(lo + refit, n_rows)
+        history = grid[: idx[lo]]  # strictly before row lo
+        baseline = fit_baseline(history, t[0], bucket_seconds, config)
+        exp_flat = baseline.expected(pad_t[lo : hi + width - 1])[0]
+        exp_win = np.lib.stride_tricks.sliding_window_view(exp_flat, width)
+        res = score_window(windows[lo:hi], exp_win, baseline.take(np.zeros(hi - lo, int)), config)
+        surprise[lo:hi] = res.surprise
+        for r in range(hi - lo):
+            before = state.level[0]
+            state, level = step_state(state, res.level[r : r + 1], config, bucket_seconds)
+            confirmed[lo + r] = level[0]
+            opened[lo + r] = level[0] >= config.label_level > before
+    novel = novel_surprise(surprise, config, bucket_seconds)
+    if config.label_novelty:
+        labels = (confirmed >= config.label_level) & (novel >= -math.log10(config.p_outage))
+    else:
+        labels = opened
+    return 1.0 - np.power(10.0, novel / math.log10(config.p_outage)), labels.astype(np.int8)
+
+
+def novel_surprise(
+    surprise: np.ndarray, config: EngineConfig | None = None, bucket_seconds: float = 60.0
+) -> np.ndarray:
+    """Surprise of rows of one series in excess of the recent worst: onsets and escalations.
+
+    ``surprise``: gated -log10 p per row, oldest first. Each row keeps only the surprise in
+    excess of ``onset_discount`` x the largest surprise of the previous ``onset_memory_minutes``
+    (rows before it only: no look-ahead), so the first bucket of a burst scores high and the
+    rest of the same burst does not re-alarm unless it escalates.
+    """
+    config = config or EngineConfig()
+    s = np.asarray(surprise, dtype=float)
+    memory = config.buckets(config.onset_memory_minutes, bucket_seconds)
+    past = np.r_[np.zeros(memory), s[:-1]] if len(s) else s
+    prev_max = np.lib.stride_tricks.sliding_window_view(past, memory).max(axis=1)[: len(s)]
+    return np.maximum(s - config.onset_discount * prev_max, 0.0)

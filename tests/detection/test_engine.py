@@ -1,0 +1,187 @@
+"""Detection engine behaviour on plain arrays (no database)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detection.engine import (
+    OUTAGE,
+    POSSIBLE,
+    Baseline,
+    EngineConfig,
+    fit_baseline,
+    init_state,
+    live_cycle,
+    score_series,
+    score_window,
+    step_state,
+)
+
+CFG = EngineConfig()
+MINUTE = 60
+START = 1_700_000_000 - 1_700_000_000 % 86_400  # a UTC midnight
+DAY_MINUTES = 1440
+
+
+def daily_rate(base: float, minutes: np.ndarray) -> np.ndarray:
+    """A realistic daily cycle: quiet nights, busy evenings (rate per minute)."""
+    phase = 2 * np.pi * (minutes % DAY_MINUTES) / DAY_MINUTES
+    return base * (1.0 + 0.6 * np.sin(phase - 2.0))
+
+
+def history(rate: np.ndarray, days: int, seed: int, n: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    minutes = np.arange(days * DAY_MINUTES)
+    return rng.poisson(np.broadcast_to(rate(minutes), (n, len(minutes)))).astype(float)
+
+
+def run_live(
+    baseline: Baseline, counts: np.ndarray, first_minute: int, history_tail: np.ndarray
+) -> np.ndarray:
+    """Feed ``counts`` (n, m) minute by minute after the history; return confirmed levels."""
+    window = max(CFG.scale_buckets(MINUTE))
+    data = np.concatenate([history_tail[:, -(window - 1) :], counts], axis=1)
+    state = init_state(counts.shape[0])
+    levels = []
+    for i in range(counts.shape[1]):
+        recent = data[:, i : i + window]
+        t0 = START + (first_minute + i - window + 1) * MINUTE
+        _, state, level = live_cycle(recent, t0, baseline, state, CFG)
+        levels.append(level)
+    return np.stack(levels, axis=1)
+
+
+def test_constant_series_never_alarms() -> None:
+    hist = np.full((3, 7 * DAY_MINUTES), 20.0)
+    hist[1] = 0.0
+    hist[2] = 500.0
+    baseline = fit_baseline(hist, START, MINUTE, CFG)
+    after = np.repeat(hist[:, -1:], 6 * 60, axis=1)
+    levels = run_live(baseline, after, 7 * DAY_MINUTES, hist)
+    assert levels.max() == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_a_10x_spike_always_alarms(seed: int) -> None:
+    days = 7
+    hist = history(lambda m: daily_rate(3.0, m), days, seed, n=4)
+    baseline = fit_baseline(hist, START, MINUTE, CFG)
+    rng = np.random.default_rng(100 + seed)
+    offset = int(rng.integers(0, DAY_MINUTES - 30))  # any time of day
+    minutes = days * DAY_MINUTES + offset + np.arange(30)
+    rate = daily_rate(3.0, minutes)
+    rate[10:] *= 10.0
+    counts = rng.poisson(np.broadcast_to(rate, (4, 30))).astype(float)
+    levels = run_live(baseline, counts, days * DAY_MINUTES + offset, hist)
+    assert levels[:, :10].max() == 0
+    assert (levels[:, 10:15].max(axis=1) == OUTAGE).all()  # within 5 minutes
+
+
+def test_a_slow_doubling_over_an_hour_is_caught() -> None:
+    days = 7
+    hist = history(lambda m: np.full(m.shape, 10.0), days, 1, n=4)
+    baseline = fit_baseline(hist, START, MINUTE, CFG)
+    rng = np.random.default_rng(7)
+    rate = 10.0 * (1.0 + np.arange(60) / 60.0)  # 10/min -> 20/min in an hour
+    counts = rng.poisson(np.broadcast_to(rate, (4, 60))).astype(float)
+    levels = run_live(baseline, counts, days * DAY_MINUTES, hist)
+    assert (levels.max(axis=1) >= POSSIBLE).all()
+    assert levels[:, :10].max() == 0  # and not at its harmless beginning
+
+
+def test_a_spike_inside_the_history_does_not_raise_the_baseline() -> None:
+    days = 14
+    clean = history(lambda m: daily_rate(5.0, m), days, 3)
+    spiked = clean.copy()
+    for day in (3, 9):  # two 3-hour outages at 18:00 UTC, 20x the normal volume
+        spiked[0, day * DAY_MINUTES + 18 * 60 : day * DAY_MINUTES + 21 * 60] *= 20
+    times = START + days * 86_400 + np.arange(7 * DAY_MINUTES) * MINUTE  # a week ahead
+    exp_clean = fit_baseline(clean, START, MINUTE, CFG).expected(times)
+    exp_spiked = fit_baseline(spiked, START, MINUTE, CFG).expected(times)
+    assert np.abs(exp_spiked / exp_clean - 1).max() < 0.15  # 20x spikes move it < 15%
+    disp_clean = fit_baseline(clean, START, MINUTE, CFG).dispersion
+    disp_spiked = fit_baseline(spiked, START, MINUTE, CFG).dispersion
+    assert (disp_spiked < 2 * disp_clean + 0.01).all()
+
+
+@pytest.mark.parametrize("n_history", [0, 3 * DAY_MINUTES])
+def test_a_brand_new_service_with_a_burst_of_50_reporters_alarms(n_history: int) -> None:
+    hist = np.zeros((1, n_history))  # no history at all, or a silent one
+    baseline = fit_baseline(hist, START, MINUTE, CFG)
+    burst = np.array([[0, 0, 0, 20, 15, 15, 5, 3, 0, 0]], dtype=float)  # 50+ reporters
+    levels = run_live(baseline, burst, n_history, np.zeros((1, 15)))
+    assert levels.max() == OUTAGE
+
+
+def test_3_reports_against_an_expected_0_2_does_not_alarm() -> None:
+    expected = np.full((3, 15), 0.2 / 15)  # 0.2 reports per 15 minutes
+    recent = np.zeros((3, 15))
+    recent[0, -1] = 3  # all in the last minute
+    recent[1, -5:-2] = 1  # spread over 5 minutes
+    recent[2, [-15, -8, -1]] = 1  # over 15 minutes
+    baseline = fit_baseline(np.zeros((3, 0)), START, MINUTE, CFG)
+    result = score_window(recent, expected, baseline, CFG)
+    assert (result.level == 0).all()
+    assert (result.threshold_15m >= 10).all()
+    np.testing.assert_allclose(result.expected_15m, 0.2)
+
+
+def test_hysteresis_one_noisy_bucket_neither_opens_nor_closes() -> None:
+    def run(raw: list[int]) -> list[int]:
+        state, out = init_state(1), []
+        for r in raw:
+            state, level = step_state(state, np.array([r]), CFG, MINUTE)
+            out.append(int(level[0]))
+        return out
+
+    assert max(run([0, 0, 2, 0, 0, 0, 2, 0, 0])) == 0  # isolated noisy buckets: never opens
+    opened = run([2, 2, 2, 2, 0, 2, 2, 2] + [2] * 10)
+    assert opened[1:] == [2] * (len(opened) - 1)  # opens after 2 minutes, one quiet minute ...
+    closing = run([2, 2] + [0] * 14 + [2] + [0] * 15)
+    assert closing[2 : 2 + 14] == [2] * 14  # ... or 14 quiet minutes do not close it
+    assert closing[-1] == 0  # 15 quiet minutes in a row close it
+    assert run([2, 2] + [1] * 15)[-1] == POSSIBLE  # outage subsiding to possible
+
+
+def test_score_is_in_0_1() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    recent = rng.poisson(rng.gamma(0.5, 50.0, size=(n, 1)), size=(n, 15)).astype(float)
+    recent[:10] *= 1000
+    recent[10:20] = np.nan
+    expected = rng.gamma(0.5, 5.0, size=(n, 15))
+    expected[20:30] = 0.0
+    baseline = fit_baseline(np.zeros((n, 0)), START, MINUTE, CFG)
+    result = score_window(recent, expected, baseline, CFG)
+    assert np.isfinite(result.score).all()
+    assert ((result.score >= 0) & (result.score <= 1)).all()
+    assert result.score.max() > 0.9 and result.score.min() == 0.0
+    assert (result.threshold_15m > result.expected_15m).all()
+
+
+def test_score_series_has_no_look_ahead() -> None:
+    rng = np.random.default_rng(5)
+    n = 4 * 288  # four days of 5-minute buckets
+    minutes = np.arange(n) * 5
+    values = rng.poisson(daily_rate(40.0, minutes)).astype(float)
+    values[700:720] *= 6
+    timestamps = START + minutes * MINUTE
+    full_scores, full_labels = score_series(timestamps, values, CFG)
+    for cut in (100, 701, 705, 1000):
+        scores, labels = score_series(timestamps[:cut], values[:cut], CFG)
+        np.testing.assert_array_equal(scores, full_scores[:cut])
+        np.testing.assert_array_equal(labels, full_labels[:cut])
+    assert full_labels[700:720].any() and full_scores[700:705].max() > 0.9
+
+
+def test_a_weekly_pattern_is_learnt() -> None:
+    monday = 1_704_067_200  # 2024-01-01 00:00 UTC, a Monday
+    buckets = np.arange(3 * 7 * 288)  # three weeks of 5-minute buckets
+    weekend = (buckets // 288) % 7 >= 5
+    rate = np.where(weekend, 6.0, 30.0)
+    counts = np.random.default_rng(2).poisson(rate)[None].astype(float)
+    baseline = fit_baseline(counts, monday, 300, CFG)
+    start = monday + 3 * 7 * 86_400
+    week = baseline.expected(start + np.arange(7) * 86_400 + 12 * 3600)[0]  # noon, Mon..Sun
+    np.testing.assert_allclose(week, [30, 30, 30, 30, 30, 6, 6], rtol=0.15)
