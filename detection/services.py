@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from detection import engine
-from detection.models import DetectionCursor
+from detection.models import BaselineFit, DetectionCursor
 from detection.series import (
     SeriesIndex,
     count_matrix,
@@ -204,11 +204,8 @@ def link_incidents(incidents: list[Incident]) -> int:
 
 
 def link_reason(a: Incident, b: Incident) -> tuple[str, str]:
-    gap = abs(a.started_at - b.started_at)
+    """Why two incidents may be related, strongest reason first."""
     sa, sb = a.service, b.service
-    if gap > LINK_WINDOW:
-        hours, minutes = divmod(int(gap.total_seconds()) // 60, 60)
-        return LinkReason.OVERLAP, f"started {hours} h {minutes:02d} min apart, overlapping"
     family = {sa.pk, sa.parent_id} & {sb.pk, sb.parent_id} - {None}
     if family:
         parent = Service.objects.get(pk=family.pop())
@@ -216,7 +213,10 @@ def link_reason(a: Incident, b: Incident) -> tuple[str, str]:
     shared = sorted(set(sa.provider_tags) & set(sb.provider_tags))
     if shared:
         return LinkReason.SHARED_PROVIDER, ", ".join(shared)
-    return LinkReason.CO_OCCURRENCE, f"started {int(gap.total_seconds()) // 60} min apart"
+    minutes = int(abs(a.started_at - b.started_at).total_seconds()) // 60
+    if minutes > LINK_WINDOW.total_seconds() // 60:
+        return LinkReason.OVERLAP, f"started {minutes // 60} h {minutes % 60:02d} min apart"
+    return LinkReason.CO_OCCURRENCE, f"started {minutes} min apart"
 
 
 def _publish_status(
@@ -244,7 +244,12 @@ def _publish_status(
         update_conflicts=True,
         unique_fields=["service", "country"],
         update_fields=[
-            "level", "score", "expected_15m", "threshold_15m", "since", "detector_state",
+            "level",
+            "score",
+            "expected_15m",
+            "threshold_15m",
+            "since",
+            "detector_state",
             "updated_at",
         ],
     )
@@ -256,7 +261,9 @@ def refresh_baselines(now: datetime | None = None) -> int:
     config = engine_config()
     index = series_index(now=now, min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS)
     baseline = fit_baselines(
-        index, until=epoch_minute(now), history_days=settings.DETECTION_HISTORY_DAYS,
+        index,
+        until=epoch_minute(now),
+        history_days=settings.DETECTION_HISTORY_DAYS,
         config=config,
     )
     save_fit(index, baseline, now)
@@ -311,7 +318,8 @@ def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = 
     """
     config = engine_config()
     index = series_index(
-        now=end, min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS,
+        now=end,
+        min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS,
         service_ids=service_ids,
     )
     first_scored, last = epoch_minute(start), epoch_minute(end)
@@ -332,13 +340,50 @@ def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = 
 
     with transaction.atomic():
         Incident.objects.filter(
-            service_id__in={sid for sid, _ in index.keys}, started_at__gte=start,
+            service_id__in={sid for sid, _ in index.keys},
+            started_at__gte=start,
             started_at__lte=end,
         ).delete()
         scan = _scan(
-            index, counts, first, first_scored, baseline_for=baseline_for,
-            state=engine.init_state(len(index)), open_drafts={}, config=config,
+            index,
+            counts,
+            first,
+            first_scored,
+            baseline_for=baseline_for,
+            state=engine.init_state(len(index)),
+            open_drafts={},
+            config=config,
         )
         created = _save_drafts(index, scan.drafts)
         link_incidents(created)
     return len(created)
+
+
+def reset() -> None:
+    """Forget every incident, status, baseline and the cursor (the demo reseeds from zero)."""
+    with transaction.atomic():
+        IncidentLink.objects.all().delete()
+        Incident.objects.all().delete()
+        Status.objects.all().delete()
+        DetectionCursor.objects.all().delete()
+        BaselineFit.objects.all().delete()
+
+
+def replay(windows: list[tuple[datetime, datetime, list[int]]], now: datetime) -> int:
+    """Backfill past windows (start, end, service ids), then bring the live state to `now`.
+
+    Windows that overlap are merged so that incidents spanning them are found once.
+    Returns the number of incidents recorded.
+    """
+    merged: list[tuple[datetime, datetime, set[int]]] = []
+    for start, end, ids in sorted(windows, key=lambda w: w[0]):
+        if merged and start <= merged[-1][1]:
+            last = merged[-1]
+            merged[-1] = (last[0], max(last[1], end), last[2] | set(ids))
+        else:
+            merged.append((start, end, set(ids)))
+    for start, end, ids in merged:
+        backfill(start, end, service_ids=sorted(ids))
+    refresh_baselines(now)
+    detect_spikes(now)
+    return Incident.objects.count()

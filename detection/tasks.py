@@ -9,9 +9,7 @@ from detection import services
 
 
 # Safe under acks_late: a redelivered cycle finds the cursor already moved and scores nothing.
-@shared_task(
-    acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=5, max_retries=3
-)
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=5, max_retries=3)
 def detect_spikes() -> int:
     return services.detect_spikes()
 
