@@ -27,6 +27,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=7),
         "options": {"expires": 50 * 60},
     },
+    # Hourly, after the refit: close incidents of series the detector stopped scoring.
+    "close-orphaned-incidents": {
+        "task": "detection.tasks.close_orphaned_incidents",
+        "schedule": crontab(minute=17),
+        "options": {"expires": 50 * 60},
+    },
     # Daily: forget yesterday's reporter salts, so stored fingerprints cannot be linked again.
     "rotate-reporter-salts": {
         "task": "reports.tasks.purge_old_reporter_salts",

@@ -87,7 +87,9 @@ class EngineConfig:
     dispersion_max_windows: int = 10_080  # per scale: a week of minutes is plenty
     # --- spike test ---------------------------------------------------------------------------
     scales_minutes: tuple[int, ...] = (1, 5, 15)
-    p_possible: float = 1e-4  # Bonferroni-adjusted over the scales
+    # 1e-5 keeps quiet weeks of realistic, over-dispersed demo traffic free of false
+    # "possible" incidents (1e-4 gave about one per service a month); see test_demo_detection.
+    p_possible: float = 1e-5  # Bonferroni-adjusted over the scales
     p_outage: float = 1e-8
     min_excess_possible: float = 10.0  # reports above expected in the window, absolute floor
     min_excess_outage: float = 20.0

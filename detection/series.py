@@ -135,12 +135,14 @@ def save_fit(index: SeriesIndex, baseline: engine.Baseline, fitted_at: datetime)
     return fit
 
 
-# Decoded fits by primary key: a fit never changes once written.
-_decoded: dict[int, tuple[SeriesIndex, engine.Baseline]] = {}
+# The last decoded fit: a fit never changes once written. Keyed by more than the primary key,
+# which SQLite may hand out again after every fit was deleted (detection.services.reset).
+_decoded: dict[tuple[int, datetime, int], tuple[SeriesIndex, engine.Baseline]] = {}
 
 
 def load_fit(fit: BaselineFit) -> tuple[SeriesIndex, engine.Baseline]:
-    if fit.pk not in _decoded:
+    key = (fit.pk, fit.fitted_at, hash(str(fit.series)))
+    if key not in _decoded:
         arrays = np.load(io.BytesIO(bytes(fit.payload)))
         bucket_seconds, slot_seconds, floor, fitted_at = arrays["meta"].tolist()
         baseline = engine.Baseline(
@@ -156,8 +158,8 @@ def load_fit(fit: BaselineFit) -> tuple[SeriesIndex, engine.Baseline]:
         parents = dict(Service.objects.filter(parent__isnull=False).values_list("pk", "parent_id"))
         index = SeriesIndex([(sid, c) for sid, c in fit.series], parents)
         _decoded.clear()
-        _decoded[fit.pk] = (index, baseline)
-    return _decoded[fit.pk]
+        _decoded[key] = (index, baseline)
+    return _decoded[key]
 
 
 def latest_fit() -> BaselineFit | None:

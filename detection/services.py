@@ -387,3 +387,19 @@ def replay(windows: list[tuple[datetime, datetime, list[int]]], now: datetime) -
     refresh_baselines(now)
     detect_spikes(now)
     return Incident.objects.count()
+
+
+def close_orphaned_incidents(now: datetime | None = None) -> int:
+    """Close open incidents whose series the detector no longer scores (e.g. a country
+    series whose volume fell below the minimum), so none stays open forever. Returns how
+    many were closed.
+    """
+    now = now or timezone.now()
+    fit = latest_fit()
+    scored = set() if fit is None else {(sid, country) for sid, country in fit.series}
+    orphans = [
+        incident.pk
+        for incident in Incident.objects.filter(ended_at__isnull=True)
+        if (incident.service_id, incident.country) not in scored
+    ]
+    return Incident.objects.filter(pk__in=orphans, ended_at__isnull=True).update(ended_at=now)

@@ -18,3 +18,9 @@ def detect_spikes() -> int:
 @shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=30, max_retries=3)
 def refresh_baselines() -> int:
     return services.refresh_baselines()
+
+
+# Safe under acks_late: closing already-closed incidents changes nothing.
+@shared_task(acks_late=True)
+def close_orphaned_incidents() -> int:
+    return services.close_orphaned_incidents()

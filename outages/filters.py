@@ -31,13 +31,22 @@ class ServiceFilter(django_filters.FilterSet):
 class IncidentFilter(django_filters.FilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     active = django_filters.BooleanFilter(field_name="ended_at", lookup_expr="isnull")
+    scope = django_filters.ChoiceFilter(
+        choices=[("global", "global"), ("country", "country")],
+        method="filter_scope",
+        help_text="global: a service's worldwide incidents; country: per-country ones.",
+    )
+    country = django_filters.ChoiceFilter(choices=list(countries))
     since = django_filters.IsoDateTimeFilter(
         method="filter_since", help_text="Incidents still running at or started after this."
     )
 
     class Meta:
         model = Incident
-        fields = ["service", "active", "since"]
+        fields = ["service", "active", "since", "scope", "country"]
+
+    def filter_scope(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(country="") if value == "global" else queryset.exclude(country="")
 
     def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:  # type: ignore[no-untyped-def]
         return queryset.filter(

@@ -196,3 +196,52 @@ def test_series_api_carries_the_baseline_band_once_fitted(meta_apps, api_client)
     assert max(r["count"] for r in rows) > rows[-1]["threshold"]
     quiet = rows[0]
     assert quiet["count"] < quiet["threshold"]
+
+
+def test_housekeeping_closes_incidents_of_series_no_longer_scored(meta_apps):
+    _, (facebook, _) = meta_apps
+    run_until(SPIKE_AT - timedelta(minutes=30))
+    stray = Incident.objects.create(
+        service=facebook,
+        country="ZW",
+        started_at=SPIKE_AT,
+        peak_at=SPIKE_AT,
+        peak_reports=30,
+        expected_at_peak=1.0,
+    )
+
+    closed = services.close_orphaned_incidents(SPIKE_AT + timedelta(hours=1))
+
+    assert closed == 1
+    stray.refresh_from_db()
+    assert stray.ended_at == SPIKE_AT + timedelta(hours=1)
+
+
+def test_only_one_open_incident_per_service_and_scope_is_allowed(meta_apps):
+    from django.db import IntegrityError, transaction
+
+    _, (facebook, _) = meta_apps
+    fields = {
+        "service": facebook,
+        "country": "",
+        "started_at": SPIKE_AT,
+        "peak_at": SPIKE_AT,
+        "peak_reports": 1,
+        "expected_at_peak": 1.0,
+    }
+    Incident.objects.create(**fields)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.create(**fields)
+
+
+def test_celery_tasks_run_the_cycle(meta_apps, settings):
+    from detection import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with time_machine.travel(SPIKE_AT + timedelta(minutes=10), tick=False):
+        assert tasks.refresh_baselines.delay().get() > 0
+        assert tasks.detect_spikes.delay().get() > 0
+        assert tasks.detect_spikes.delay().get() == 0
+
+    assert Incident.objects.filter(country="").count() >= 2

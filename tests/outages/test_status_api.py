@@ -236,3 +236,16 @@ def test_incident_list_rejects_a_bad_since(api_client):
 
     assert response.status_code == 400
     assert "since" in response.json()
+
+
+def test_incident_list_filters_by_scope_and_country(api_client, openai):
+    _, chatgpt, _ = openai
+    worldwide = IncidentFactory(service=chatgpt, country="")
+    india = IncidentFactory(service=chatgpt, country="IN", started_at=NOW - timedelta(hours=1))
+
+    def ids(query: str) -> list[int]:
+        return [i["id"] for i in api_client.get(f"/api/v1/incidents/?{query}").json()["results"]]
+
+    assert ids("scope=global") == [worldwide.pk]
+    assert ids("scope=country") == [india.pk]
+    assert ids("country=IN") == [india.pk]
