@@ -91,6 +91,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # Tests use a file too (not shared-cache memory), so concurrent-writer tests wait on the
+    # lock as the real thing does instead of failing with "table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -189,6 +192,7 @@ REST_FRAMEWORK = {
         # Empty string switches a limit off (e.g. for an outside load test from one address).
         "anon": env.str("API_RATE_LIMIT", default="600/min") or None,
         "reports": env.str("REPORT_RATE_LIMIT", default="30/min") or None,
+        "reports_network": env.str("REPORT_NETWORK_RATE_LIMIT", default="600/min") or None,
     },
     # How many proxies sit in front of the app; their X-Forwarded-For entries are trusted.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -208,6 +212,9 @@ SPECTACULAR_SETTINGS = {
 # --- The product's own knobs ----------------------------------------------------------------
 # Only a reporter's first report for a service within this window counts (Downdetector's rule).
 REPORT_DEDUPE_MINUTES = env.int("REPORT_DEDUPE_MINUTES", default=15)
+# Ballot stuffing: however many user agents one address claims, at most this many of its
+# reports count per service in a dedupe window (below the detector's minimum excess of 10).
+REPORT_MAX_COUNTED_PER_ADDRESS = env.int("REPORT_MAX_COUNTED_PER_ADDRESS", default=5)
 
 LOGGING = {
     "version": 1,

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from reports.serializers import ReportInputSerializer, ReportOutputSerializer
 from reports.services import Reporter, report_create
-from reports.throttling import AnonymousClientThrottle, ReportThrottle
+from reports.throttling import REPORT_THROTTLES
 
 REPORT_BODY_MAX_BYTES = 4096
 
@@ -43,7 +43,7 @@ def reporter_from(request: Request) -> Reporter:
 
 class ReportCreateApi(APIView):
     parser_classes = [SmallJSONParser]
-    throttle_classes = [AnonymousClientThrottle, ReportThrottle]
+    throttle_classes = list(REPORT_THROTTLES)
 
     @extend_schema(
         request=ReportInputSerializer,

@@ -29,15 +29,55 @@ class Report(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # reports.services.report_create: "has this reporter a counted report for this
-            # service since T?"
-            models.Index(fields=["service", "reporter", "created_at"], name="report_dedupe_idx"),
             # comments on the service page, newest first.
             models.Index(fields=["service", "-created_at"], name="report_service_recent_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.service} {self.problem_type} {self.country} at {self.created_at:%H:%M:%S}"
+
+
+class ReporterWindow(models.Model):
+    """When a reporter's report for a service last counted: the dedupe rule's memory.
+
+    reports.services claims it with one conditional upsert, so two reports of the same
+    reporter arriving at the same instant cannot both count.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    reporter = models.CharField(max_length=64)
+    counted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["service", "reporter"], name="one_window_per_reporter")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.reporter[:8]} at {self.counted_at}"
+
+
+class AddressWindow(models.Model):
+    """How many reports from one address (hashed) counted for a service in a fixed window."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    counted = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service", "address", "window_start"], name="one_tally_per_address_window"
+            )
+        ]
+        indexes = [
+            # purge_dedupe_windows deletes by age.
+            models.Index(fields=["window_start"], name="addresswindow_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.address[:8]} from {self.window_start}: {self.counted}"
 
 
 class ReporterSalt(models.Model):

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from outages.models import ProblemType, Service
 from reports.fingerprint import reporter_fingerprint
-from reports.models import Report, ReportCount
+from reports.models import AddressWindow, Report, ReportCount, ReporterWindow
 
 
 @dataclass(frozen=True)
@@ -34,17 +34,19 @@ def report_create(
     """Store a report; only the reporter's first for this service in the window counts.
 
     A repeat within REPORT_DEDUPE_MINUTES is stored with counted=False (as Downdetector keeps
-    repeats without counting them) and leaves the roll-up untouched.
+    repeats without counting them) and leaves the roll-up untouched; so is a report from an
+    address that already had REPORT_MAX_COUNTED_PER_ADDRESS reports counted in the window,
+    whatever user agents it claims (ballot stuffing).
     """
     now = now or timezone.now()
     fingerprint = reporter_fingerprint(
         address=reporter.address, user_agent=reporter.user_agent, day=now.date()
     )
-    window_start = now - timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
+    address = reporter_fingerprint(address=reporter.address, user_agent="", day=now.date())
     with transaction.atomic():
-        counted = not Report.objects.filter(
-            service=service, reporter=fingerprint, counted=True, created_at__gt=window_start
-        ).exists()
+        counted = _claim_reporter(service.pk, fingerprint, now) and _claim_address(
+            service.pk, address, now
+        )
         report = Report.objects.create(
             service=service,
             problem_type=problem_type,
@@ -57,6 +59,58 @@ def report_create(
         if counted:
             counts_add([(service.pk, country, problem_type.pk, now, 1)])
     return report
+
+
+def _claim_reporter(service_id: int, reporter: str, now: datetime) -> bool:
+    """True if this reporter had no counted report for the service within the window.
+
+    One conditional upsert: concurrent claims of the same reporter serialise on the row, and
+    only the one that finds the window expired (or no row) gets a row back.
+    """
+    table = ReporterWindow._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    window_start = now - timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (service_id, reporter, counted_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (service_id, reporter) DO UPDATE SET counted_at = excluded.counted_at "
+            f"WHERE {table}.counted_at <= %s RETURNING 1",
+            [service_id, reporter, adapt(now), adapt(window_start)],
+        )
+        return cursor.fetchone() is not None
+
+
+def _claim_address(service_id: int, address: str, now: datetime) -> bool:
+    """True while the address has fewer than the allowed counted reports in this window
+    (always, when REPORT_MAX_COUNTED_PER_ADDRESS is 0: a load test from one address)."""
+    if settings.REPORT_MAX_COUNTED_PER_ADDRESS <= 0:
+        return True
+    table = AddressWindow._meta.db_table
+    window = timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
+    epoch = datetime(1970, 1, 1, tzinfo=now.tzinfo)
+    window_start = epoch + ((now - epoch) // window) * window
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (service_id, address, window_start, counted) "
+            "VALUES (%s, %s, %s, 1) "
+            "ON CONFLICT (service_id, address, window_start) "
+            f"DO UPDATE SET counted = {table}.counted + 1 WHERE {table}.counted < %s "
+            "RETURNING 1",
+            [
+                service_id,
+                address,
+                connection.ops.adapt_datetimefield_value(window_start),
+                settings.REPORT_MAX_COUNTED_PER_ADDRESS,
+            ],
+        )
+        return cursor.fetchone() is not None
+
+
+def purge_dedupe_windows(now: datetime) -> int:
+    """Forget dedupe memory older than a day (the salts, and so the hashes, changed since)."""
+    cutoff = now - timedelta(days=1)
+    deleted = ReporterWindow.objects.filter(counted_at__lt=cutoff).delete()[0]
+    return deleted + AddressWindow.objects.filter(window_start__lt=cutoff).delete()[0]
 
 
 def counts_add(cells: list[tuple[int, str, int, datetime, int]]) -> None:

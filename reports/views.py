@@ -12,16 +12,23 @@ from outages.views import render_service_page
 from reports.api import reporter_from
 from reports.forms import ReportForm
 from reports.services import report_create
-from reports.throttling import ReportThrottle
+from reports.throttling import ReportNetworkThrottle, ReportThrottle
 
 
 @require_POST
 def report_submit(request: HttpRequest, slug: str) -> HttpResponse:
     """The plain HTML form post behind "I have a problem with X" (works without JavaScript)."""
     service = get_object_or_404(selectors.service_list(), slug=slug)
-    throttle = ReportThrottle()
-    if not throttle.allow_request(Request(request), None):
-        wait = int(throttle.wait() or 60)
+    refused = next(
+        (
+            t
+            for t in (ReportThrottle(), ReportNetworkThrottle())
+            if not t.allow_request(Request(request), None)
+        ),
+        None,
+    )
+    if refused is not None:
+        wait = int(refused.wait() or 60)
         response = HttpResponse(
             _("Too many reports from your network. Please try again in %d seconds.") % wait,
             status=429,

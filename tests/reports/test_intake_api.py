@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from reports.models import Report, ReportCount, ReporterSalt
 from tests.factories import ServiceFactory
+from tests.helpers import with_throttle_rates
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/reports/"
@@ -215,12 +216,7 @@ def test_no_raw_address_is_stored(api_client, chatgpt):
     assert len(report.reporter) == 64
 
 
-@override_settings(
-    REST_FRAMEWORK={
-        "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "reports": "2/min"},
-        "DEFAULT_THROTTLE_CLASSES": ["reports.throttling.AnonymousClientThrottle"],
-    }
-)
+@with_throttle_rates(reports="2/min")
 def test_too_many_reports_from_one_address_get_429_with_retry_after(api_client, chatgpt):
     body = {"service": "chatgpt", "problem": "login", "country": "IN"}
     codes = [post(api_client, body, HTTP_USER_AGENT=f"ua-{i}").status_code for i in range(3)]

@@ -3,11 +3,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.test import Client, override_settings
+from django.test import Client
 
 from reports.forms import country_from_accept_language
 from reports.models import Report
 from tests.factories import ServiceFactory
+from tests.helpers import with_throttle_rates
 
 pytestmark = pytest.mark.django_db
 
@@ -116,12 +117,7 @@ def test_filled_honeypot_is_refused(browser, chatgpt):
     assert Report.objects.count() == 0
 
 
-@override_settings(
-    REST_FRAMEWORK={
-        "DEFAULT_THROTTLE_RATES": {"anon": "1000/min", "reports": "1/min"},
-        "DEFAULT_THROTTLE_CLASSES": ["reports.throttling.AnonymousClientThrottle"],
-    }
-)
+@with_throttle_rates(reports="1/min")
 def test_form_posts_are_rate_limited_per_address(browser, chatgpt):
     token = csrf_token(browser)
     form = {"problem": "login", "country": "IN", "csrfmiddlewaretoken": token}
