@@ -15,7 +15,7 @@ class ProblemTypeSerializer(serializers.ModelSerializer):
 
 
 class ServiceListSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     status = serializers.ChoiceField(source="level", choices=Level.choices, read_only=True)
     reports_last_hour = serializers.SerializerMethodField()
 
@@ -43,7 +43,7 @@ class RegionShareSerializer(serializers.Serializer):
 
 class IncidentSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    country = CountryField(help_text="Blank for the service's worldwide series.")
+    country = CountryField(allow_blank=True, help_text="Blank for the service's worldwide series.")
     active = serializers.BooleanField(source="is_active")
     related = serializers.SerializerMethodField()
 
