@@ -11,7 +11,7 @@ DEV_ENV := DEBUG=1
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install run test lint format migrate seed worker bench-detection eval-detection check-deploy clean
+.PHONY: install run serve bench-ingest bench-faults test test-browser lint format migrate seed worker bench-detection eval-detection check-deploy clean
 
 install: $(STAMP)
 
@@ -35,6 +35,12 @@ run: seed
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# The production shape in the foreground on $(HOST):$(PORT): uvicorn with WEB_WORKERS
+# processes (the group-commit intake and Django, config/asgi.py), a Celery worker and beat.
+# Needs PostgreSQL and Redis (defaults: the local servers). SIGTERM or Ctrl-C stops them all.
+serve: install
+	@bash bin/serve
+
 worker: install
 	$(BIN)/celery -A config worker --beat --loglevel=info
 
@@ -42,6 +48,11 @@ worker: install
 test: install
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Browser tests: Playwright driving Debian's Chromium (apt-get install chromium), no download.
+test-browser: install
+	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -55,6 +66,9 @@ format: install
 check-deploy: install
 	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		ALLOWED_HOSTS=status.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+bench-ingest: install
+	$(BIN)/python bench/ingest.py
 
 bench-detection: install
 	$(BIN)/python bench/detection.py

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django_countries import countries
 
 from outages.models import Incident, IncidentLink, Level, Service, Status
@@ -159,3 +160,216 @@ def related_incidents(incident: Incident) -> list[tuple[Incident, IncidentLink]]
         (link.to_incident if link.from_incident_id == incident.pk else link.from_incident, link)
         for link in links
     ]
+
+
+# --- Reads for the HTML pages, feeds and badge -------------------------------------------------
+
+
+def sparklines(
+    services: Iterable[Service], *, now: datetime, hours: int = 24
+) -> dict[int, list[int]]:
+    """Counted reports per UTC hour over the last `hours` (the last one still filling), per service.
+
+    One grouped query for the whole home page: the roll-up is summed per hour in SQL
+    (TruncHour), so the page never pulls minute rows into Python.
+    """
+    from django.db.models.functions import TruncHour
+
+    members = member_ids(services)
+    # A child's rows count for the child and for its parent when both are listed.
+    owners: dict[int, list[int]] = defaultdict(list)
+    for sid, ids in members.items():
+        for i in ids:
+            owners[i].append(sid)
+    last = now.replace(minute=0, second=0, microsecond=0)
+    first = last - timedelta(hours=hours - 1)
+    lines = {sid: [0] * hours for sid in members}
+    rows = (
+        ReportCount.objects.filter(service_id__in=owners, minute__gte=first, minute__lte=now)
+        .annotate(hour=TruncHour("minute"))
+        .values_list("service_id", "hour")
+        .annotate(n=Sum("count"))
+        .values_list("service_id", "hour", "n")
+    )
+    for service_id, hour, n in rows:
+        i = int((hour - first) // timedelta(hours=1))
+        for sid in owners[service_id]:
+            if 0 <= i < hours:
+                lines[sid][i] += n
+    return lines
+
+
+@dataclass(frozen=True)
+class IncidentGroup:
+    """Active incidents that are linked to each other, shown together on the home page."""
+
+    incidents: list[Incident]
+    started_at: datetime
+    reasons: list[str]
+
+
+def active_incident_groups(services: Iterable[Service]) -> list[IncidentGroup]:
+    """Open worldwide incidents of these services, linked ones grouped, newest group first."""
+    open_incidents = {
+        i.pk: i
+        for i in Incident.objects.filter(
+            service__in=list(services), country="", ended_at__isnull=True
+        ).select_related("service")
+    }
+    # Union-find over the links between open incidents.
+    root = {pk: pk for pk in open_incidents}
+
+    def find(pk: int) -> int:
+        while root[pk] != pk:
+            root[pk] = root[root[pk]]
+            pk = root[pk]
+        return pk
+
+    reasons: dict[int, set[str]] = defaultdict(set)
+    links = IncidentLink.objects.filter(
+        from_incident__in=list(open_incidents), to_incident__in=list(open_incidents)
+    )
+    for link in links:
+        a, b = find(link.from_incident_id), find(link.to_incident_id)
+        root[max(a, b)] = min(a, b)
+        reasons[link.from_incident_id].add(link.get_reason_display())
+    groups: dict[int, list[Incident]] = defaultdict(list)
+    for pk, incident in open_incidents.items():
+        groups[find(pk)].append(incident)
+    result = []
+    for members in groups.values():
+        members.sort(key=lambda i: (i.started_at, i.service.name))
+        why = sorted({r for i in members for r in reasons.get(i.pk, ())})
+        result.append(IncidentGroup(members, members[0].started_at, why))
+    return sorted(result, key=lambda g: g.started_at, reverse=True)
+
+
+def incident_history(service: Service, *, limit: int = 10) -> list[Incident]:
+    """The service's worldwide incidents, newest first, each with `linked` [(incident, link)]."""
+    incidents = list(incident_list().filter(service=service, country="")[:limit])
+    linked = linked_services([i.pk for i in incidents])
+    now = timezone.now()
+    for incident in incidents:
+        incident.linked = linked.get(incident.pk, [])
+        incident.duration = (incident.ended_at or now) - incident.started_at
+    return incidents
+
+
+def linked_services(incident_ids: list[int]) -> dict[int, list[tuple[Incident, IncidentLink]]]:
+    """For each incident, the incidents linked to it with the link (one query for the lot)."""
+    result: dict[int, list[tuple[Incident, IncidentLink]]] = defaultdict(list)
+    links = IncidentLink.objects.filter(
+        Q(from_incident__in=incident_ids) | Q(to_incident__in=incident_ids)
+    ).select_related("from_incident__service", "to_incident__service")
+    wanted = set(incident_ids)
+    for link in links:
+        if link.from_incident_id in wanted:
+            result[link.from_incident_id].append((link.to_incident, link))
+        if link.to_incident_id in wanted:
+            result[link.to_incident_id].append((link.from_incident, link))
+    return result
+
+
+def recent_comments(service: Service, *, limit: int = 5) -> list:
+    """Visible comments on the service (and its children), newest first.
+
+    Served by report_service_recent_idx; moderated ones (comment_hidden) are never read.
+    """
+    from reports.models import Report
+
+    ids = member_ids([service])[service.pk]
+    return list(
+        Report.objects.filter(service_id__in=ids, comment_hidden=False)
+        .exclude(comment="")
+        .select_related("problem_type")
+        .only("comment", "country", "created_at", "problem_type__name")
+        .order_by("-created_at")[:limit]
+    )
+
+
+def region_heat(service: Service, *, start: datetime, end: datetime) -> list[dict]:
+    """Reports per country in a window, ranked, with `ratio` to that country's baseline.
+
+    The baseline is the per-country Status row's expected volume scaled to the window; it is
+    None where detection keeps no series for that country (then the map shows the share only).
+    """
+    rows = _counts_in(service, start, end).values_list("country").annotate(n=Sum("count"))
+    ranked = sorted(rows, key=lambda row: (-row[1], row[0]))
+    total = sum(n for _, n in ranked) or 1
+    window_minutes = (end - start).total_seconds() / 60 + 1
+    expected = {
+        str(code): value * window_minutes / 15
+        for code, value in Status.objects.filter(service=service)
+        .exclude(country="")
+        .exclude(expected_15m__isnull=True)
+        .values_list("country", "expected_15m")
+    }
+    return [
+        {
+            "country": code,
+            "name": countries.name(code),
+            "count": n,
+            "share": round(100 * n / total, 1),
+            "expected": None if code not in expected else round(expected[code], 1),
+            "ratio": None if code not in expected else n / max(expected[code], 0.5),
+        }
+        for code, n in ranked
+    ]
+
+
+def series_between(
+    service: Service, *, start: datetime, end: datetime, bucket_minutes: int, country: str = ""
+) -> list[Bucket]:
+    """Counted reports per bucket from `start` to `end` (UTC-aligned buckets, empty as 0)."""
+    size = timedelta(minutes=bucket_minutes)
+    epoch = datetime(1970, 1, 1, tzinfo=start.tzinfo)
+    first_start = epoch + ((start - epoch) // size) * size
+    n_buckets = int((end - first_start) // size) + 1
+    per_bucket: dict[int, int] = defaultdict(int)
+    for minute, n in (
+        _counts_in(service, first_start, end, country)
+        .values_list("minute")
+        .annotate(n=Sum("count"))
+        .values_list("minute", "n")
+    ):
+        per_bucket[(minute - first_start) // size] += n
+    return [Bucket(first_start + i * size, per_bucket.get(i, 0)) for i in range(n_buckets)]
+
+
+def problem_mix_series(
+    service: Service, *, start: datetime, end: datetime, bucket_minutes: int, limit: int = 4
+) -> tuple[list[datetime], list[dict]]:
+    """The problem mix over time: bucket starts and, per top problem type, counts per bucket.
+
+    Types beyond the `limit` most reported are summed as one "other" row (slug "").
+    """
+    size = timedelta(minutes=bucket_minutes)
+    epoch = datetime(1970, 1, 1, tzinfo=start.tzinfo)
+    first_start = epoch + ((start - epoch) // size) * size
+    n_buckets = int((end - first_start) // size) + 1
+    rows = (
+        _counts_in(service, first_start, end)
+        .values_list("problem_type__slug", "problem_type__name", "minute")
+        .annotate(n=Sum("count"))
+    )
+    per_type: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * n_buckets)
+    for slug, name, minute, n in rows:
+        per_type[(slug, name)][(minute - first_start) // size] += n
+    ranked = sorted(per_type.items(), key=lambda item: (-sum(item[1]), item[0][0]))
+    mix = [{"slug": slug, "name": name, "counts": c} for (slug, name), c in ranked[:limit]]
+    if len(ranked) > limit:
+        rest = [sum(col) for col in zip(*(c for _, c in ranked[limit:]), strict=True)]
+        mix.append({"slug": "", "name": "", "counts": rest})
+    return [first_start + i * size for i in range(n_buckets)], mix
+
+
+def incident_periods(
+    service: Service, *, since: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """(start, end or None while open) of the service's worldwide incidents overlapping `since`."""
+    return list(
+        Incident.objects.filter(service=service, country="")
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+        .order_by("started_at")
+        .values_list("started_at", "ended_at")
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from outages import views
+from outages import feeds, views
 from reports import views as report_views
 
 app_name = "outages"
@@ -9,4 +9,10 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("status/<slug:slug>/", views.service_page, name="service"),
     path("status/<slug:slug>/report/", report_views.report_submit, name="report"),
+    path("status/<slug:slug>/badge.svg", views.badge, name="badge"),
+    path("status/<slug:slug>/feed/", feeds.ServiceIncidentFeed(), name="service-feed"),
+    path("status/<slug:slug>/feed/atom/", feeds.ServiceIncidentAtomFeed(), name="service-atom"),
+    path("incidents/feed/", feeds.IncidentFeed(), name="incident-feed"),
+    path("incidents/feed/atom/", feeds.IncidentAtomFeed(), name="incident-atom"),
+    path("incidents/<int:pk>/", views.incident_page, name="incident"),
 ]

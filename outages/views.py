@@ -1,23 +1,75 @@
+"""The HTML pages: home, service, incident, and the status badge (feeds are in feeds.py)."""
+
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
+from django_countries import countries
 
-from outages import selectors
-from outages.models import Level, Service
+from detection.selectors import baseline_band
+from outages import badges, charts, selectors, tilemap
+from outages.models import Category, Incident, Level, Service
 from reports.forms import ReportForm, country_from_accept_language
+
+GRAVITY = {Level.OUTAGE: 0, Level.POSSIBLE: 1, Level.OK: 2}
+# The graph's ranges: (key, hours, bucket). The 24 h one is embedded in the page for first paint.
+RANGES = [("1h", 1, "5m"), ("2h", 2, "1m"), ("24h", 24, "15m"), ("7d", 168, "1h"),
+          ("30d", 720, "1h")]  # fmt: skip
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    services = list(selectors.service_list())
+    category = request.GET.get("category", "")
+    country = request.GET.get("country", "").upper()
+    query = request.GET.get("q", "").strip()
+    services = selectors.service_list()
+    if category in Category.values:
+        services = services.filter(category=category)
+    if country in countries:
+        # CountryField(multiple=True) stores "IN,BD,US": a two-letter substring is exact.
+        services = services.filter(countries__contains=country)
+    if query:
+        services = services.filter(Q(name__icontains=query) | Q(slug__icontains=query))
+    services = list(services)
     now = timezone.now()
     last_hour = selectors.report_totals(services, start=selectors.window_start(now, 60), end=now)
-    gravity = {Level.OUTAGE: 0, Level.POSSIBLE: 1, Level.OK: 2}
+    lines = selectors.sparklines(services, now=now)
     for service in services:
         service.reports_last_hour = last_hour[service.pk]
-    services.sort(key=lambda s: (gravity[s.level], -s.reports_last_hour, s.name))
-    return render(request, "outages/home.html", {"services": services})
+        service.sparkline = charts.sparkline_points(hourly_rate(lines[service.pk], now))
+    services.sort(key=lambda s: (GRAVITY[s.level], -s.reports_last_hour, s.name))
+    groups = [
+        (level, level.label, [s for s in services if s.level == level])
+        for level in (Level.OUTAGE, Level.POSSIBLE, Level.OK)
+    ]
+    # The country filter offers only countries some service is popular in.
+    used = {c.code for s in Service.objects.only("countries") for c in s.countries}
+    context = {
+        "groups": groups,
+        "services": services,
+        "incident_groups": selectors.active_incident_groups(services),
+        "categories": Category.choices,
+        "countries": sorted(((code, countries.name(code)) for code in used), key=lambda c: c[1]),
+        "category": category,
+        "country": country,
+        "q": query,
+        "now": now,
+    }
+    return render(request, "outages/home.html", context)
+
+
+def hourly_rate(hours: list[int], now: datetime) -> list[float]:
+    """Hourly counts with the current, still filling hour scaled up to a full hour.
+
+    Otherwise every sparkline would end in a drop a few minutes past the hour.
+    """
+    elapsed = now.minute + now.second / 60
+    return [*hours[:-1], hours[-1] * 60 / max(elapsed, 5)] if hours else hours
 
 
 def service_page(request: HttpRequest, slug: str) -> HttpResponse:
@@ -38,10 +90,22 @@ def render_service_page(
                 "country": country_from_accept_language(request.headers.get("Accept-Language", ""))
             },
         )
+    children = list(selectors.service_list().filter(parent=service))
+    if children:
+        child_totals = selectors.report_totals(children, start=last_hour, end=now)
+        child_lines = selectors.sparklines(children, now=now)
+        for child in children:
+            child.reports_last_hour = child_totals[child.pk]
+            child.sparkline = charts.sparkline_points(hourly_rate(child_lines[child.pk], now))
+    regions = selectors.region_heat(service, start=last_hour, end=now)
+    active = selectors.active_incident(service)
+    status_row = selectors.global_status(service)
     context = {
         "service": service,
-        "children": list(service.children.all()),
-        "status": selectors.global_status(service),
+        "children": children,
+        "status": status_row,
+        # When the current level began: the status row knows; an open incident is the fallback.
+        "since": (status_row and status_row.since) or (active and active.started_at),
         "reports_last_hour": selectors.report_totals([service], start=last_hour, end=now)[
             service.pk
         ],
@@ -49,9 +113,108 @@ def render_service_page(
             [service], start=selectors.window_start(now, 15), end=now
         )[service.pk],
         "top_problems": selectors.top_problems(service, start=last_hour, end=now),
-        "top_regions": selectors.top_regions(service, start=last_hour, end=now),
-        "active_incident": selectors.active_incident(service),
-        "incidents": selectors.incident_list().filter(service=service)[:10],
+        "regions": regions[:10],
+        "tiles": tilemap.tiles(regions),
+        "map_size": (tilemap.COLUMNS * tilemap.TILE, tilemap.ROWS * tilemap.TILE),
+        "active_incident": active,
+        "incidents": selectors.incident_history(service),
+        "comments": selectors.recent_comments(service),
+        "chart": _chart_data(service, now),
+        "ranges": RANGES,
+        "js_strings": chart_strings(service),
         "form": form,
     }
     return render(request, "outages/service.html", context, status=status)
+
+
+def chart_strings(service: Service) -> dict[str, str]:
+    """Translated words the page's scripts need (tooltip, live headline, bucket notes)."""
+    return {
+        "reports": _("Reports"),
+        "typical": _("Typical"),
+        "threshold": _("Alert threshold"),
+        "incident": _("Incident"),
+        "outage": _("User reports indicate problems at %(name)s") % {"name": service.name},
+        "possible": _("User reports indicate possible problems at %(name)s")
+        % {"name": service.name},
+        "ok": _("User reports indicate no current problems at %(name)s") % {"name": service.name},
+        "1h": _("Reports per 5 minutes, last hour, in your time zone."),
+        "2h": _("Reports per minute, last 2 hours, in your time zone."),
+        "24h": _("Reports per 15 minutes, last 24 hours, in your time zone."),
+        "168h": _("Reports per hour, last 7 days, in your time zone."),
+        "720h": _("Reports per hour, last 30 days, in your time zone."),
+    }
+
+
+def _chart_data(service: Service, now) -> dict:  # type: ignore[no-untyped-def]
+    """The 24 h series with its band and 30 days of incident periods, embedded as JSON."""
+    buckets = selectors.report_series(service, now=now, hours=24, bucket_minutes=15)
+    baseline, threshold = baseline_band(service.pk, "", [b.start for b in buckets], 15)
+    periods = selectors.incident_periods(service, since=now - timedelta(days=30))
+    return {
+        "slug": service.slug,
+        "points": [
+            [int(b.start.timestamp()), b.count, base, limit]
+            for b, base, limit in zip(buckets, baseline, threshold, strict=True)
+        ],
+        "incidents": [
+            [int(start.timestamp()), int(end.timestamp()) if end else None]
+            for start, end in periods
+        ],
+    }
+
+
+def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.select_related("service"), pk=pk)
+    now = timezone.now()
+    end = min(now, (incident.ended_at or now) + timedelta(hours=3))
+    start = incident.started_at - timedelta(hours=3)
+    # 15-minute buckets (the detector's unit) unless the window is long enough to crowd them.
+    bucket = 15 if end - start <= timedelta(hours=48) else 60
+    buckets = selectors.series_between(
+        incident.service, start=start, end=end, bucket_minutes=bucket, country=incident.country
+    )
+    baseline, threshold = baseline_band(
+        incident.service_id, incident.country, [b.start for b in buckets], bucket
+    )
+    mix_bucket = 60 if end - start <= timedelta(hours=48) else 360
+    mix_starts, mix = selectors.problem_mix_series(
+        incident.service, start=start, end=end, bucket_minutes=mix_bucket
+    )
+    context = {
+        "incident": incident,
+        "service": incident.service,
+        "duration": (incident.ended_at or now) - incident.started_at,
+        "related": selectors.related_incidents(incident),
+        "bucket": bucket,
+        "js_strings": chart_strings(incident.service),
+        "chart": {
+            "slug": incident.service.slug,
+            "points": [
+                [int(b.start.timestamp()), b.count, base, limit]
+                for b, base, limit in zip(buckets, baseline, threshold, strict=True)
+            ],
+            "incidents": [
+                [
+                    int(incident.started_at.timestamp()),
+                    int(incident.ended_at.timestamp()) if incident.ended_at else None,
+                ]
+            ],
+        },
+        "mix": mix,
+        "mix_rows": [
+            {"start": at, "counts": [m["counts"][i] for m in mix]}
+            for i, at in enumerate(mix_starts)
+        ],
+        "mix_bars": charts.stacked_bars(len(mix_starts), [m["counts"] for m in mix]),
+        "mix_bucket": mix_bucket,
+    }
+    return render(request, "outages/incident.html", context)
+
+
+@cache_control(public=True, max_age=60)
+def badge(request: HttpRequest, slug: str) -> HttpResponse:
+    """An embeddable SVG status badge; cached a minute, as often as detection runs."""
+    service = get_object_or_404(selectors.service_list(), slug=slug)
+    svg = badges.status_badge(service.name, Level(service.level))
+    return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")

@@ -52,3 +52,29 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     peak_at = factory.LazyAttribute(lambda o: o.started_at)
     peak_reports = 120
     expected_at_peak = 4.0
+
+
+class ReportCountFactory(factory.django.DjangoModelFactory):
+    """A cell of the per-minute roll-up (what every page and the API sum)."""
+
+    class Meta:
+        model = "reports.ReportCount"
+
+    service = factory.SubFactory(ServiceFactory)
+    country = "US"
+    problem_type = factory.LazyAttribute(lambda o: o.service.problem_types.first())
+    minute = factory.LazyFunction(lambda: timezone.now().replace(second=0, microsecond=0))
+    count = 1
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    """A raw report, for comments (counts come from ReportCountFactory)."""
+
+    class Meta:
+        model = "reports.Report"
+
+    service = factory.SubFactory(ServiceFactory)
+    problem_type = factory.LazyAttribute(lambda o: o.service.problem_types.first())
+    country = "IN"
+    reporter = factory.Sequence(lambda n: f"{n:064x}")
+    created_at = factory.LazyFunction(timezone.now)

@@ -1,0 +1,42 @@
+"""Geometry for the small server-rendered SVG charts (sparklines, stacked bars). No Django."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def sparkline_points(values: Sequence[float], *, width: int = 96, height: int = 24) -> str:
+    """An SVG polyline `points` string, scaled so the largest value touches the top.
+
+    An all-zero line sits on the bottom edge (a quiet service, not a missing one).
+    """
+    if not values:
+        return ""
+    top = max(values) or 1
+    step = width / max(len(values) - 1, 1)
+    return " ".join(
+        f"{i * step:.1f},{height - 1 - (height - 2) * v / top:.1f}" for i, v in enumerate(values)
+    )
+
+
+def stacked_bars(
+    columns: int, stacks: Sequence[Sequence[int]], *, width: int = 600, height: int = 160
+) -> list[dict]:
+    """Rectangles of a stacked bar chart: one bar per column, one segment per stack.
+
+    Returns dicts with x, y, w, h (SVG units) and the stack index `k` (for the colour).
+    """
+    totals = [sum(stack[i] for stack in stacks) for i in range(columns)]
+    top = max(totals, default=0) or 1
+    bar = width / max(columns, 1)
+    rects = []
+    for i in range(columns):
+        y = float(height)
+        for k, stack in enumerate(stacks):
+            h = height * stack[i] / top
+            if h <= 0:
+                continue
+            y -= h
+            rects.append({"x": round(i * bar, 1), "y": round(y, 1), "w": round(bar * 0.9, 1),
+                          "h": round(h, 1), "k": k})  # fmt: skip
+    return rects

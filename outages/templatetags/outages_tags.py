@@ -1,0 +1,32 @@
+"""Small formatting filters for the pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(value: timedelta | None) -> str:
+    """ "2 h 05 min", "45 min" (an incident lasts minutes to days, never seconds)."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return _("%(m)d min") % {"m": minutes}
+    if minutes < 48 * 60:
+        return _("%(h)d h %(m)02d min") % {"h": minutes // 60, "m": minutes % 60}
+    return _("%(d)d days %(h)d h") % {"d": minutes // 1440, "h": minutes % 1440 // 60}
+
+
+@register.filter
+def level_word(level: str) -> str:
+    """The status word shown next to a service (the same three words everywhere)."""
+    return {
+        "outage": _("Problems"),
+        "possible": _("Possible problems"),
+    }.get(level, _("No current problems"))

@@ -1,0 +1,104 @@
+"""Playwright (sync API) driving Debian's Chromium against pytest-django's live server."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.utils import timezone
+
+from detection import services as detection
+from reports.models import ReportCount
+from tests.factories import ServiceFactory
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM, used by the fixtures
+# below, refuses to run inside one unless told that this is safe (it is: one thread, no awaits).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_files_through_whitenoise():
+    """Serve static files as production does: WhiteNoise, from collectstatic's manifest.
+
+    pytest-django's live server otherwise answers /static/ itself through the finders, which
+    know nothing of the hashed names ({% static %} emits with the manifest storage): 404s.
+    """
+    from django.contrib.staticfiles import handlers
+
+    class PassThrough(handlers.StaticFilesHandler):
+        def _should_handle(self, path: str) -> bool:
+            return False
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(handlers, "StaticFilesHandler", PassThrough)
+        yield
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(chromium, live_server, transactional_db):
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], errors
+
+
+def store_minutes(service, start, counts: np.ndarray, country: str = "US") -> None:
+    problem = service.problem_types.first()
+    ReportCount.objects.bulk_create(
+        [
+            ReportCount(
+                service=service,
+                country=country,
+                problem_type=problem,
+                minute=start + timedelta(minutes=int(i)),
+                count=int(counts[i]),
+            )
+            for i in np.flatnonzero(counts)
+        ],
+        batch_size=5000,
+    )
+
+
+@pytest.fixture
+def outage(transactional_db):
+    """ChatGPT with two quiet weeks, a fitted baseline, and an outage in the last 40 minutes."""
+    chatgpt = ServiceFactory(slug="chatgpt", name="ChatGPT", problems=["login", "website"])
+    ServiceFactory(slug="gmail", name="Gmail", category="email")
+    now = timezone.now().replace(second=0, microsecond=0)
+    history = 14 * 24 * 60
+    rng = np.random.default_rng(11)
+    counts = rng.poisson(2.0, size=history)
+    counts[-40:] += rng.poisson(60, size=40)
+    store_minutes(chatgpt, now - timedelta(minutes=history - 1), counts)
+    detection.refresh_baselines(now - timedelta(minutes=45))
+    detection.detect_spikes(timezone.now())
+    return chatgpt
