@@ -95,8 +95,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # lock as the real thing does instead of failing with "table is locked".
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # psycopg's connection pool (Django 5.1+): under ASGI every request runs in a new
+    # context, so persistent connections (CONN_MAX_AGE) would pile up until PostgreSQL
+    # refuses clients; the pool bounds them per process and replaces broken ones after a
+    # database restart.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "pool": {
+            "min_size": 1,
+            "max_size": env.int("DB_POOL_SIZE", default=8),
+            "timeout": 5,
+        }
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------
@@ -230,3 +240,10 @@ DETECTION_HISTORY_DAYS = env.int("DETECTION_HISTORY_DAYS", default=42)
 DETECTION_MIN_COUNTRY_REPORTS = env.int("DETECTION_MIN_COUNTRY_REPORTS", default=200)
 # After downtime the detector catches up at most this many minutes (older ones are skipped).
 DETECTION_MAX_BACKLOG = env.int("DETECTION_MAX_BACKLOG", default=180)
+
+# --- Intake ----------------------------------------------------------------------------------
+# The group-commit ASGI intake for POST /api/v1/reports/ (reports/intake.py), on PostgreSQL.
+FAST_INTAKE = env.bool("FAST_INTAKE", default=True)
+# The benchmark's reference view (plain Django, one ORM create per request) is mounted only
+# when asked for.
+BENCH_REFERENCE = env.bool("BENCH_REFERENCE", default=False)

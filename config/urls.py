@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -18,7 +19,7 @@ api_v1 = [
     path("reports/", reports_api.ReportCreateApi.as_view(), name="report-create"),
 ]
 
-urlpatterns = [
+urlpatterns: list = [
     path("", include("outages.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -27,3 +28,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_REFERENCE:
+    from reports.reference import reference_report
+
+    urlpatterns.append(path("bench/reference-report/", reference_report))

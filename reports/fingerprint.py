@@ -38,8 +38,13 @@ def salt_for_day(day: date) -> str:
 
 
 def reporter_fingerprint(*, address: str, user_agent: str, day: date) -> str:
+    return fingerprint_with(salt_for_day(day), address, user_agent)
+
+
+def fingerprint_with(salt: str, address: str, user_agent: str) -> str:
+    """The fingerprint under a given salt; user_agent "" gives the address's own hash."""
     message = f"{address}|{user_agent}".encode("utf-8", "replace")
-    return hmac.new(salt_for_day(day).encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(salt.encode(), message, hashlib.sha256).hexdigest()
 
 
 def purge_salts_before(day: date) -> int:

@@ -1,0 +1,214 @@
+"""Intake throughput under a report storm, against a plain Django reference, in one run.
+
+Starts the production shape (bin/serve: uvicorn workers + Celery worker and beat) on a fresh
+PostgreSQL database, drives POST /api/v1/reports/ with wrk (pinned to one core) where every
+request is a new reporter, then the reference view (plain Django, one ORM create() per
+request) under the same server and worker count, and finally checks that every 2xx answer
+left exactly one row in PostgreSQL. Last line:
+    ingest: 2350 accepted/s, 4.1x reference, p99 38 ms, 0 lost
+Environment: DATABASE_URL's server (database opendown_bench is recreated), REDIS_URL,
+BENCH_SECONDS (60), BENCH_REFERENCE_SECONDS (20), BENCH_CONNECTIONS (64), WEB_WORKERS (2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+PORT = 8765
+
+
+def database_url() -> str:
+    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opendown"))
+    return urlunsplit(base._replace(path="/opendown_bench"))
+
+
+def run(*args: str, env: dict | None = None) -> str:
+    return subprocess.run(
+        args, check=True, capture_output=True, text=True, env=env, cwd=ROOT
+    ).stdout
+
+
+def fresh_database(env: dict) -> None:
+    url = urlsplit(env["DATABASE_URL"])
+    admin = urlunsplit(url._replace(path="/postgres"))
+    run("psql", admin, "-qc", "DROP DATABASE IF EXISTS opendown_bench WITH (FORCE)")
+    run("psql", admin, "-qc", "CREATE DATABASE opendown_bench")
+    run(PYTHON, "manage.py", "migrate", "--noinput", env=env)
+    run(
+        PYTHON,
+        "manage.py",
+        "shell",
+        "-c",
+        "from outages.services import catalogue_load; catalogue_load()",
+        env=env,
+    )
+
+
+def bodies(env: dict) -> str:
+    script = (
+        "import json\n"
+        "from outages.models import Service\n"
+        "for s in Service.objects.filter(parent__isnull=False).prefetch_related('problem_types'):\n"
+        "    for p in s.problem_types.all()[:2]:\n"
+        "        for c in ('IN', 'US', 'BD'):\n"
+        "            print(json.dumps({'service': s.slug, 'problem': p.slug, 'country': c}))\n"
+    )
+    out = run(PYTHON, "manage.py", "shell", "-c", script, env=env)
+    # `shell` may print a banner line first; keep the JSON bodies only.
+    return "\n".join(line for line in out.splitlines() if line.startswith("{"))
+
+
+def wait_until_up(timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the server did not come up")
+
+
+def wrk(path: str, seconds: int, env: dict) -> dict:
+    connections = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "5s",
+        "-s",
+        str(ROOT / "bench" / "ingest.lua"),
+        f"http://127.0.0.1:{PORT}{path}",
+    ]
+    if shutil.which("taskset"):
+        command = ["taskset", "-c", str(os.cpu_count() - 1), *command]
+    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    statuses = {int(s): int(n) for s, n in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
+    p50, p99 = (int(x) for x in re.search(r"^LATENCY (\d+) (\d+)$", out, re.M).groups())
+    errors = [int(x) for x in re.search(r"^ERRORS (\d+) (\d+) (\d+) (\d+)$", out, re.M).groups()]
+    ok = sum(n for s, n in statuses.items() if 200 <= s < 300)
+    return {
+        "ok": ok,
+        "rate": ok / seconds,
+        "statuses": statuses,
+        "p50_ms": p50 / 1000,
+        "p99_ms": p99 / 1000,
+        "socket_errors": errors,
+        "4xx": sum(n for s, n in statuses.items() if 400 <= s < 500),
+        "5xx": sum(n for s, n in statuses.items() if s >= 500),
+    }
+
+
+def stored_reports(env: dict) -> int:
+    return int(run("psql", env["DATABASE_URL"], "-tAc", "SELECT count(*) FROM reports_report"))
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    seconds = int(os.environ.get("BENCH_SECONDS", "60"))
+    reference_seconds = int(os.environ.get("BENCH_REFERENCE_SECONDS", "20"))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "SECRET_KEY": "bench-only-not-secret",
+        "PORT": str(PORT),
+        # One load generator, one address: switch off what would refuse it (README).
+        "REPORT_RATE_LIMIT": "",
+        "REPORT_NETWORK_RATE_LIMIT": "",
+        "API_RATE_LIMIT": "",
+        "REPORT_MAX_COUNTED_PER_ADDRESS": "0",
+        "BENCH_REFERENCE": "1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "LOG_LEVEL": "ERROR",
+    }
+    fresh_database(env)
+    env["BENCH_BODIES"] = bodies(env)
+    server = subprocess.Popen(
+        ["bash", "bin/serve"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up()
+        warm = wrk("/api/v1/reports/", 3, env)
+        reference_asgi = wrk("/bench/reference-report/", reference_seconds, env)
+        intake = wrk("/api/v1/reports/", seconds, env)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    # The reference also gets its own best server: gunicorn's sync workers, same count.
+    workers = os.environ.get("WEB_WORKERS", "2")
+    gunicorn = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi",
+            "-w",
+            workers,
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--backlog",
+            "4096",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up()
+        reference_wsgi = wrk("/bench/reference-report/", reference_seconds, env)
+    finally:
+        os.killpg(gunicorn.pid, signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+    # The ratio is against the faster of the two references.
+    reference = max(reference_asgi, reference_wsgi, key=lambda r: r["rate"])
+    expected = warm["ok"] + reference_asgi["ok"] + reference_wsgi["ok"] + intake["ok"]
+    stored = stored_reports(env)
+    lost = max(0, expected - stored)
+    ratio = intake["rate"] / reference["rate"] if reference["rate"] else float("inf")
+    print(
+        json.dumps(
+            {"reference": reference, "intake": intake, "rows": stored, "acknowledged": expected},
+            indent=2,
+        )
+    )
+    print(
+        f"reference (plain Django view, one ORM create): {reference['rate']:.0f}/s, "
+        f"p50 {reference['p50_ms']:.1f} ms, p99 {reference['p99_ms']:.1f} ms"
+    )
+    print(
+        f"intake: {intake['rate']:.0f}/s for {seconds} s, p50 {intake['p50_ms']:.1f} ms, "
+        f"p99 {intake['p99_ms']:.1f} ms, 4xx {intake['4xx']}, 5xx {intake['5xx']}, "
+        f"rows {stored} for {expected} acknowledged"
+    )
+    print(
+        f"ingest: {intake['rate']:.0f} accepted/s, {ratio:.1f}x reference, "
+        f"p99 {intake['p99_ms']:.0f} ms, {lost} lost"
+    )
+    sys.exit(1 if lost else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,428 @@
+"""Storm-proof report intake: a thin ASGI path for POST /api/v1/reports/ with group commit.
+
+Why not the DRF view: during an outage storm the cost per report must be tiny and the database
+must see few, large transactions. Each request is validated against an in-memory catalogue,
+rate-limited with one Redis round trip, and queued; a single writer task per process commits
+everything queued so far in ONE transaction (dedupe claims, the reports, the roll-up), then
+answers every request of that batch. While one batch commits the next one fills, so batches
+grow with the load (group commit). A request is answered 201 only after its batch committed:
+nothing accepted can be lost. If the database fails, the whole batch gets 503 + Retry-After and
+nothing of it is stored; too many queued reports get 503 at once (back-pressure).
+
+Used on PostgreSQL (psycopg's async driver); everything else falls through to Django.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connections
+
+from reports.api import REPORT_BODY_MAX_BYTES
+from reports.fingerprint import fingerprint_with, salt_for_day
+from reports.throttling import network_of, parse_rate
+from reports.validation import CatalogueEntry, ReportInput, load_catalogue, validate_report
+
+log = logging.getLogger(__name__)
+
+PATH = "/api/v1/reports/"
+CATALOGUE_TTL = 30.0  # seconds: a new service becomes reportable here within this time
+
+
+class Unavailable(Exception):
+    """The batch could not be committed; nothing of it was stored."""
+
+
+@dataclass
+class Pending:
+    report: ReportInput
+    reporter: str
+    address: str
+    at: datetime
+
+
+def _conninfo() -> str:
+    db = settings.DATABASES["default"]
+    parts = {
+        "dbname": db["NAME"],
+        "user": db.get("USER"),
+        "password": db.get("PASSWORD"),
+        "host": db.get("HOST"),
+        "port": db.get("PORT"),
+    }
+    return psycopg.conninfo.make_conninfo(
+        **{k: str(v) for k, v in parts.items() if v}, connect_timeout=2
+    )
+
+
+class Batcher:
+    """Queues reports and commits them in groups, one transaction per group."""
+
+    def __init__(self, *, max_batch: int = 2000, max_pending: int = 10_000) -> None:
+        self.max_batch = max_batch
+        self.max_pending = max_pending
+        self.queue: list[tuple[Pending, asyncio.Future]] = []
+        self.wake = asyncio.Event()
+        self.connection: psycopg.AsyncConnection | None = None
+        self.task = asyncio.get_running_loop().create_task(self.run())
+
+    def overloaded(self) -> bool:
+        return len(self.queue) >= self.max_pending
+
+    async def submit(self, pending: Pending) -> dict:
+        future = asyncio.get_running_loop().create_future()
+        self.queue.append((pending, future))
+        self.wake.set()
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.queue:
+                batch, self.queue = self.queue[: self.max_batch], self.queue[self.max_batch :]
+                try:
+                    results = await self.write([p for p, _ in batch])
+                except Exception as error:  # any failure: the batch was rolled back whole
+                    log.warning("intake batch of %d failed: %s", len(batch), error)
+                    await self.reset()
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(Unavailable(str(error)))
+                else:
+                    for (_, future), result in zip(batch, results, strict=True):
+                        if not future.done():
+                            future.set_result(result)
+
+    async def reset(self) -> None:
+        if self.connection is not None:
+            # Closing a broken connection may fail too.
+            with contextlib.suppress(Exception):
+                await self.connection.close()
+        self.connection = None
+
+    async def write(self, batch: list[Pending]) -> list[dict]:
+        if self.connection is None or self.connection.closed:
+            self.connection = await psycopg.AsyncConnection.connect(_conninfo())
+        async with self.connection.transaction(), self.connection.cursor() as cursor:
+            counted = await self._claim(cursor, batch)
+            ids = await self._insert_reports(cursor, batch, counted)
+            await self._add_counts(cursor, batch, counted)
+        return [
+            {
+                "id": report_id,
+                "service": p.report.service_slug,
+                "problem": p.report.problem_slug,
+                "country": p.report.country,
+                "comment": p.report.comment,
+                "counted": is_counted,
+                "created_at": p.at.isoformat().replace("+00:00", "Z"),
+            }
+            for p, report_id, is_counted in zip(batch, ids, counted, strict=True)
+        ]
+
+    async def _claim(self, cursor: psycopg.AsyncCursor, batch: list[Pending]) -> list[bool]:
+        """Which reports count: first of their reporter in the window, address under its cap.
+
+        Rows are claimed in sorted key order so that two processes' batches never deadlock.
+        """
+        first: dict[tuple[int, str], int] = {}
+        for i, p in enumerate(batch):
+            first.setdefault((p.report.service_id, p.reporter), i)
+        keys = sorted(first)
+        window = timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
+        await cursor.execute(
+            "INSERT INTO reports_reporterwindow (service_id, reporter, counted_at) "
+            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) "
+            "ON CONFLICT (service_id, reporter) DO UPDATE SET counted_at = EXCLUDED.counted_at "
+            "WHERE reports_reporterwindow.counted_at <= EXCLUDED.counted_at - %s "
+            "RETURNING service_id, reporter",
+            [
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [batch[first[k]].at for k in keys],
+                window,
+            ],
+        )
+        claimed = {first[(sid, reporter)] for sid, reporter in await cursor.fetchall()}
+        counted = [i in claimed for i in range(len(batch))]
+        cap = settings.REPORT_MAX_COUNTED_PER_ADDRESS
+        if cap <= 0 or not claimed:
+            return counted
+        per_address: dict[tuple[int, str, datetime], list[int]] = {}
+        for i in sorted(claimed):
+            p = batch[i]
+            epoch = datetime(1970, 1, 1, tzinfo=UTC)
+            start = epoch + ((p.at - epoch) // window) * window
+            per_address.setdefault((p.report.service_id, p.address, start), []).append(i)
+        keys3 = sorted(per_address)
+        await cursor.execute(
+            "INSERT INTO reports_addresswindow (service_id, address, window_start, counted) "
+            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::int[]) "
+            "ON CONFLICT (service_id, address, window_start) "
+            "DO UPDATE SET counted = reports_addresswindow.counted + EXCLUDED.counted "
+            "RETURNING service_id, address, window_start, counted",
+            [
+                [k[0] for k in keys3],
+                [k[1] for k in keys3],
+                [k[2] for k in keys3],
+                [len(per_address[k]) for k in keys3],
+            ],
+        )
+        for sid, address, start, total in await cursor.fetchall():
+            members = per_address[(sid, address, start)]
+            allowed = max(0, cap - (total - len(members)))
+            for i in members[allowed:]:
+                counted[i] = False
+        return counted
+
+    async def _insert_reports(
+        self, cursor: psycopg.AsyncCursor, batch: list[Pending], counted: list[bool]
+    ) -> list[int]:
+        await cursor.execute(
+            "INSERT INTO reports_report (service_id, problem_type_id, country, comment, "
+            "reporter, counted, comment_hidden, created_at) "
+            "SELECT s, p, c, m, r, k, false, t FROM unnest(%s::bigint[], %s::bigint[], "
+            "%s::text[], %s::text[], %s::text[], %s::bool[], %s::timestamptz[]) "
+            "AS u(s, p, c, m, r, k, t) RETURNING id",
+            [
+                [p.report.service_id for p in batch],
+                [p.report.problem_type_id for p in batch],
+                [p.report.country for p in batch],
+                [p.report.comment for p in batch],
+                [p.reporter for p in batch],
+                counted,
+                [p.at for p in batch],
+            ],
+        )
+        # INSERT ... SELECT returns rows in the order of the unnested arrays.
+        return [row[0] for row in await cursor.fetchall()]
+
+    async def _add_counts(
+        self, cursor: psycopg.AsyncCursor, batch: list[Pending], counted: list[bool]
+    ) -> None:
+        cells: dict[tuple[int, datetime, str, int], int] = {}
+        for p, is_counted in zip(batch, counted, strict=True):
+            if is_counted:
+                key = (
+                    p.report.service_id,
+                    p.at.replace(second=0, microsecond=0),
+                    p.report.country,
+                    p.report.problem_type_id,
+                )
+                cells[key] = cells.get(key, 0) + 1
+        if not cells:
+            return
+        keys = sorted(cells)
+        await cursor.execute(
+            "INSERT INTO reports_reportcount (service_id, minute, country, problem_type_id, "
+            "count) SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], "
+            "%s::bigint[], %s::int[]) ON CONFLICT (service_id, minute, country, "
+            "problem_type_id) DO UPDATE SET count = reports_reportcount.count + EXCLUDED.count",
+            [
+                [k[0] for k in keys],
+                [k[1] for k in keys],
+                [k[2] for k in keys],
+                [k[3] for k in keys],
+                [cells[k] for k in keys],
+            ],
+        )
+
+
+class RateLimiter:
+    """The same fixed windows and keys as reports.throttling, straight on Redis."""
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self.redis = redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+
+    async def refused(self, address: str) -> float | None:
+        """Seconds to wait if a limit is exceeded, else None. Fails open if Redis is down:
+        losing rate limits for a few seconds is better than refusing every report."""
+        rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+        checks = []
+        for scope, source in (("reports", address), ("reports_network", network_of(address))):
+            rate = parse_rate(rates.get(scope))
+            if rate is not None:
+                checks.append((scope, source, *rate))
+        if not checks:
+            return None
+        now = time.time()
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            keys = []
+            for scope, source, _, period in checks:
+                digest = hashlib.sha256(f"{settings.SECRET_KEY}|{source}".encode()).hexdigest()
+                # Django's cache key layout (":1:" prefix), so both paths share counters.
+                key = f":1:throttle:{scope}:{digest[:32]}:{int(now // period)}"
+                keys.append(key)
+                pipe.incr(key)
+                pipe.expire(key, period + 1, nx=True)
+            replies = await pipe.execute()
+        except Exception as error:  # any Redis failure: fail open
+            log.warning("rate limits skipped, Redis unavailable: %s", error)
+            return None
+        for (_, _, limit, period), used in zip(checks, replies[::2], strict=True):
+            if used > limit:
+                return max(1.0, (int(now // period) + 1) * period - now)
+        return None
+
+
+def client_address(scope: dict) -> str:
+    """As DRF's throttles see it: X-Forwarded-For honoured for NUM_PROXIES trusted proxies."""
+    remote = (scope.get("client") or ("", 0))[0]
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    if proxies:
+        for name, value in scope.get("headers", []):
+            if name == b"x-forwarded-for":
+                hops = [h.strip() for h in value.decode("latin-1").split(",")]
+                return hops[-min(proxies, len(hops))]
+    return remote
+
+
+class StormproofIntake:
+    """ASGI wrapper: POST /api/v1/reports/ handled here, everything else by Django."""
+
+    def __init__(self, django_app) -> None:  # type: ignore[no-untyped-def]
+        self.django_app = django_app
+        self.batcher: Batcher | None = None
+        self.limiter = RateLimiter(settings.REDIS_URL) if settings.REDIS_URL else None
+        self.catalogue: dict[str, CatalogueEntry] = {}
+        self.catalogue_at = 0.0
+        self.salts: dict[date, str] = {}
+        self.enabled = settings.FAST_INTAKE and connections["default"].vendor == "postgresql"
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        if scope["type"] == "lifespan":
+            return await self.lifespan(receive, send)
+        if (
+            self.enabled
+            and scope["type"] == "http"
+            and scope["path"] == PATH
+            and scope["method"] == "POST"
+        ):
+            return await self.intake(scope, receive, send)
+        return await self.django_app(scope, receive, send)
+
+    async def lifespan(self, receive, send) -> None:  # type: ignore[no-untyped-def]
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def intake(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type != b"application/json":
+            return await respond(
+                send, 415, {"detail": 'Unsupported media type: send "application/json".'}
+            )
+        body, too_large = await read_body(receive, REPORT_BODY_MAX_BYTES)
+        if too_large:
+            detail = f"Request body too large: at most {REPORT_BODY_MAX_BYTES} bytes."
+            return await respond(send, 400, {"detail": detail})
+        try:
+            data = json.loads(body)
+        except ValueError as error:
+            return await respond(send, 400, {"detail": f"JSON parse error - {error}"})
+        report, errors = validate_report(data, await self.current_catalogue())
+        if errors:
+            return await respond(send, 400, errors)
+        address = client_address(scope)
+        if self.limiter is not None:
+            wait = await self.limiter.refused(address)
+            if wait is not None:
+                return await respond(
+                    send,
+                    429,
+                    {
+                        "detail": f"Request was throttled. Expected available in "
+                        f"{int(wait)} seconds."
+                    },
+                    retry_after=int(wait),
+                )
+        if self.batcher is None:
+            self.batcher = Batcher()
+        if self.batcher.overloaded():
+            return await respond(send, 503, {"detail": "Overloaded, retry shortly."}, retry_after=1)
+        at = datetime.now(UTC)
+        salt = await self.salt(at.date())
+        user_agent = headers.get(b"user-agent", b"").decode("latin-1")[:500]
+        pending = Pending(
+            report=report,
+            reporter=fingerprint_with(salt, address, user_agent),
+            address=fingerprint_with(salt, address, ""),
+            at=at,
+        )
+        try:
+            stored = await self.batcher.submit(pending)
+        except Unavailable:
+            return await respond(
+                send, 503, {"detail": "Storage unavailable, retry shortly."}, retry_after=1
+            )
+        return await respond(send, 201, stored)
+
+    async def current_catalogue(self) -> dict[str, CatalogueEntry]:
+        if time.monotonic() - self.catalogue_at > CATALOGUE_TTL:
+            self.catalogue = await sync_to_async(_fresh_catalogue)()
+            self.catalogue_at = time.monotonic()
+        return self.catalogue
+
+    async def salt(self, day: date) -> str:
+        if day not in self.salts:
+            self.salts = {day: await sync_to_async(_salt_closing_connection)(day)}
+        return self.salts[day]
+
+
+def _fresh_catalogue() -> dict[str, CatalogueEntry]:
+    try:
+        return load_catalogue()
+    finally:
+        connections.close_all()
+
+
+def _salt_closing_connection(day: date) -> str:
+    try:
+        return salt_for_day(day)
+    finally:
+        connections.close_all()
+
+
+async def read_body(receive, limit: int) -> tuple[bytes, bool]:  # type: ignore[no-untyped-def]
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks), False
+
+
+async def respond(send, status: int, payload: object, *, retry_after: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    if retry_after is not None:
+        headers.append((b"retry-after", str(retry_after).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
