@@ -12,6 +12,7 @@ BENCH_SECONDS (60), BENCH_REFERENCE_SECONDS (20), BENCH_CONNECTIONS (64), WEB_WO
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -114,6 +116,25 @@ def wrk(path: str, seconds: int, env: dict) -> dict:
     }
 
 
+@contextlib.contextmanager
+def serving(command: list[str], env: dict) -> Iterator[None]:
+    """Run a server in its own process group until the block ends."""
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_up()
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def stored_reports(env: dict) -> int:
     return int(run("psql", env["DATABASE_URL"], "-tAc", "SELECT count(*) FROM reports_report"))
 
@@ -141,63 +162,31 @@ def main() -> None:
     }
     fresh_database(env)
     env["BENCH_BODIES"] = bodies(env)
-    server = subprocess.Popen(
-        ["bash", "bin/serve"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up()
+    with serving(["bash", "bin/serve"], env):
         warm = wrk("/api/v1/reports/", 3, env)
         reference_asgi = wrk("/bench/reference-report/", reference_seconds, env)
         intake = wrk("/api/v1/reports/", seconds, env)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
     # The reference also gets its own best server: gunicorn's sync workers, same count.
     workers = os.environ.get("WEB_WORKERS", "2")
-    gunicorn = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi",
-            "-w",
-            workers,
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "--backlog",
-            "4096",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_up()
+    gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
+    with serving([gunicorn, "config.wsgi", "-w", workers, "-b", f"127.0.0.1:{PORT}"], env):
         reference_wsgi = wrk("/bench/reference-report/", reference_seconds, env)
-    finally:
-        os.killpg(gunicorn.pid, signal.SIGTERM)
-        gunicorn.wait(timeout=30)
     # The ratio is against the faster of the two references.
     reference = max(reference_asgi, reference_wsgi, key=lambda r: r["rate"])
     expected = warm["ok"] + reference_asgi["ok"] + reference_wsgi["ok"] + intake["ok"]
     stored = stored_reports(env)
     lost = max(0, expected - stored)
     ratio = intake["rate"] / reference["rate"] if reference["rate"] else float("inf")
+    runs = {"reference on uvicorn": reference_asgi, "reference on gunicorn sync": reference_wsgi}
     print(
-        json.dumps(
-            {"reference": reference, "intake": intake, "rows": stored, "acknowledged": expected},
-            indent=2,
+        json.dumps({**runs, "intake": intake, "rows": stored, "acknowledged": expected}, indent=2)
+    )
+    for name, run_ in runs.items():
+        print(
+            f"{name} ({workers} workers; plain Django view, one ORM create): "
+            f"{run_['rate']:.0f}/s, p50 {run_['p50_ms']:.1f} ms, p99 {run_['p99_ms']:.1f} ms, "
+            f"5xx {run_['5xx']}"
         )
-    )
-    print(
-        f"reference (plain Django view, one ORM create): {reference['rate']:.0f}/s, "
-        f"p50 {reference['p50_ms']:.1f} ms, p99 {reference['p99_ms']:.1f} ms"
-    )
     print(
         f"intake: {intake['rate']:.0f}/s for {seconds} s, p50 {intake['p50_ms']:.1f} ms, "
         f"p99 {intake['p99_ms']:.1f} ms, 4xx {intake['4xx']}, 5xx {intake['5xx']}, "

@@ -82,7 +82,9 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(exist_ok=True)
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# An empty DATABASE_URL means unset, as for REDIS_URL.
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the Celery worker writes; IMMEDIATE transactions
     # take the write lock up front, so concurrent writers wait instead of failing mid-way.

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django_countries import countries
+from rest_framework.exceptions import ValidationError
 
 from outages.models import Category, Incident, Level, Service
 
@@ -49,6 +52,12 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(country="") if value == "global" else queryset.exclude(country="")
 
     def filter_since(self, queryset: QuerySet, name: str, value) -> QuerySet:  # type: ignore[no-untyped-def]
+        # In UTC: PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows (found by
+        # schemathesis); a date that cannot be expressed in UTC is a client error.
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError) as error:
+            raise ValidationError({"since": ["Out of the supported date range."]}) from error
         return queryset.filter(
             Q(started_at__gte=value) | Q(ended_at__isnull=True) | Q(ended_at__gte=value)
         )

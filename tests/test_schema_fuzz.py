@@ -43,7 +43,12 @@ def test_api_never_fails_and_answers_as_documented(api_schema):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,  # CI must not pass or fail by luck; raise max_examples to explore
+        )
         def call(case) -> None:
             case.call_and_validate(checks=[not_a_server_error, response_schema_conformance])
 

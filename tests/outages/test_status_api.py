@@ -249,3 +249,13 @@ def test_incident_list_filters_by_scope_and_country(api_client, openai):
     assert ids("scope=global") == [worldwide.pk]
     assert ids("scope=country") == [india.pk]
     assert ids("country=IN") == [india.pk]
+
+
+@pytest.mark.parametrize(
+    ("since", "status"),
+    [("3000-08-31T00:37:23+19:56", 200), ("0001-01-01T00:00:00+10:00", 400)],
+)
+def test_incident_since_with_any_iso_offset_never_fails(api_client, since, status):
+    response = api_client.get("/api/v1/incidents/", {"since": since})
+
+    assert response.status_code == status
