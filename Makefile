@@ -11,7 +11,7 @@ DEV_ENV := DEBUG=1
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install run serve bench-ingest test test-browser lint format migrate seed worker bench-detection eval-detection check-deploy clean
+.PHONY: install run serve bench-ingest bench-faults test test-browser lint format migrate seed worker bench-detection eval-detection check-deploy clean
 
 install: $(STAMP)
 
@@ -69,6 +69,9 @@ check-deploy: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
+
+bench-faults: install
+	$(BIN)/python bench/faults.py
 
 bench-detection: install
 	$(BIN)/python bench/detection.py
