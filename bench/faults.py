@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import PORT, bodies, fresh_database, serving, stored_reports, wrk
+from ingest import bench_env, bodies, fresh_database, serving, stored_reports, wrk
 
 PHASE_SECONDS = 20
 FAULT_AT = 6
@@ -87,25 +87,12 @@ def cursor_minute(env: dict) -> str:
 
 
 def main() -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": os.environ.get(
-            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opendown"
-        ).rsplit("/", 1)[0]
-        + "/opendown_bench",
-        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
-        "SECRET_KEY": "bench-only-not-secret",
-        "PORT": str(PORT),
+    env = bench_env(
         # Limits on but out of reach, so every report goes through Redis (and must survive
         # Redis restarting), yet one load generator is not refused.
-        "REPORT_RATE_LIMIT": "100000000/m",
-        "REPORT_NETWORK_RATE_LIMIT": "100000000/m",
-        "API_RATE_LIMIT": "",
-        "REPORT_MAX_COUNTED_PER_ADDRESS": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "LOG_LEVEL": "ERROR",
-    }
+        REPORT_RATE_LIMIT="100000000/m",
+        REPORT_NETWORK_RATE_LIMIT="100000000/m",
+    )
     fresh_database(env)
     env["BENCH_BODIES"] = bodies(env)
     with serving(["bash", "bin/serve"], env):

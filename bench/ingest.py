@@ -139,12 +139,10 @@ def stored_reports(env: dict) -> int:
     return int(run("psql", env["DATABASE_URL"], "-tAc", "SELECT count(*) FROM reports_report"))
 
 
-def main() -> None:
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
-    seconds = int(os.environ.get("BENCH_SECONDS", "60"))
-    reference_seconds = int(os.environ.get("BENCH_REFERENCE_SECONDS", "20"))
-    env = {
+def bench_env(**overrides: str) -> dict:
+    """The server's environment for a load test from one address: a fresh bench database,
+    and off whatever would refuse one client (see README, "For a load test")."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -159,7 +157,16 @@ def main() -> None:
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
         "LOG_LEVEL": "ERROR",
+        **overrides,
     }
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+    seconds = int(os.environ.get("BENCH_SECONDS", "60"))
+    reference_seconds = int(os.environ.get("BENCH_REFERENCE_SECONDS", "20"))
+    env = bench_env()
     fresh_database(env)
     env["BENCH_BODIES"] = bodies(env)
     with serving(["bash", "bin/serve"], env):

@@ -10,8 +10,8 @@ import pytest
 from django.utils import timezone
 
 from detection import services as detection
-from reports.models import ReportCount
 from tests.factories import ServiceFactory
+from tests.helpers import store_minute_counts
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM, used by the fixtures
 # below, refuses to run inside one unless told that this is safe (it is: one thread, no awaits).
@@ -71,23 +71,6 @@ def page(chromium, live_server, transactional_db):
     assert errors == [], errors
 
 
-def store_minutes(service, start, counts: np.ndarray, country: str = "US") -> None:
-    problem = service.problem_types.first()
-    ReportCount.objects.bulk_create(
-        [
-            ReportCount(
-                service=service,
-                country=country,
-                problem_type=problem,
-                minute=start + timedelta(minutes=int(i)),
-                count=int(counts[i]),
-            )
-            for i in np.flatnonzero(counts)
-        ],
-        batch_size=5000,
-    )
-
-
 @pytest.fixture
 def outage(transactional_db):
     """ChatGPT with two quiet weeks, a fitted baseline, and an outage in the last 40 minutes."""
@@ -98,7 +81,7 @@ def outage(transactional_db):
     rng = np.random.default_rng(11)
     counts = rng.poisson(2.0, size=history)
     counts[-40:] += rng.poisson(60, size=40)
-    store_minutes(chatgpt, now - timedelta(minutes=history - 1), counts)
+    store_minute_counts(chatgpt, now - timedelta(minutes=history - 1), counts)
     detection.refresh_baselines(now - timedelta(minutes=45))
     detection.detect_spikes(timezone.now())
     return chatgpt

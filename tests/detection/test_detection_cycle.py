@@ -11,8 +11,8 @@ import time_machine
 from detection import services
 from detection.models import DetectionCursor
 from outages.models import Incident, IncidentLink, Level, LinkReason, Status
-from reports.models import ReportCount
 from tests.factories import ServiceFactory
+from tests.helpers import store_minute_counts
 
 pytestmark = pytest.mark.django_db
 # A Wednesday evening; two weeks of quiet history end here.
@@ -24,21 +24,6 @@ def daily_rates(start: datetime, minutes: int, peak: float) -> np.ndarray:
     """Reports per minute with a daily rhythm: quiet nights, busy evenings (UTC)."""
     hours = ((start.timestamp() / 60 + np.arange(minutes)) / 60) % 24
     return peak * (0.2 + 0.8 * np.clip(np.sin((hours - 6) / 24 * 2 * np.pi), 0, None))
-
-
-def store(service, start: datetime, counts: np.ndarray, country: str = "US") -> None:
-    problem = service.problem_types.first()
-    rows = [
-        ReportCount(
-            service=service,
-            country=country,
-            problem_type=problem,
-            minute=start + timedelta(minutes=int(i)),
-            count=int(counts[i]),
-        )
-        for i in np.flatnonzero(counts)
-    ]
-    ReportCount.objects.bulk_create(rows, batch_size=2000)
 
 
 @pytest.fixture
@@ -61,7 +46,7 @@ def meta_apps():
         counts = rng.poisson(daily_rates(start, minutes, peak=1.0))
         spike = slice(int(HISTORY.total_seconds() // 60), int(HISTORY.total_seconds() // 60) + 60)
         counts[spike] += rng.poisson(40, size=60)  # an hour of outage: 40x the evening peak
-        store(app, start, counts)
+        store_minute_counts(app, start, counts)
     return parent, apps
 
 
