@@ -22,6 +22,12 @@ def minute_floor(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+def bucket_start(at: datetime, size: timedelta) -> datetime:
+    """Start of the `size`-long bucket holding `at`, buckets aligned to the Unix epoch."""
+    epoch = datetime(1970, 1, 1, tzinfo=at.tzinfo)
+    return epoch + ((at - epoch) // size) * size
+
+
 def window_start(now: datetime, minutes: int) -> datetime:
     """First minute of the last `minutes` minutes, the current (partial) minute included."""
     return minute_floor(now) - timedelta(minutes=minutes - 1)
@@ -123,8 +129,7 @@ def report_series(
     still filling.
     """
     size = timedelta(minutes=bucket_minutes)
-    epoch = datetime(1970, 1, 1, tzinfo=now.tzinfo)
-    last_start = epoch + ((now - epoch) // size) * size
+    last_start = bucket_start(now, size)
     n_buckets = hours * 60 // bucket_minutes
     first_start = last_start - (n_buckets - 1) * size
     counts = _counts_in(service, first_start, now, country)
@@ -322,8 +327,7 @@ def series_between(
 ) -> list[Bucket]:
     """Counted reports per bucket from `start` to `end` (UTC-aligned buckets, empty as 0)."""
     size = timedelta(minutes=bucket_minutes)
-    epoch = datetime(1970, 1, 1, tzinfo=start.tzinfo)
-    first_start = epoch + ((start - epoch) // size) * size
+    first_start = bucket_start(start, size)
     n_buckets = int((end - first_start) // size) + 1
     per_bucket: dict[int, int] = defaultdict(int)
     for minute, n in (
@@ -344,8 +348,7 @@ def problem_mix_series(
     Types beyond the `limit` most reported are summed as one "other" row (slug "").
     """
     size = timedelta(minutes=bucket_minutes)
-    epoch = datetime(1970, 1, 1, tzinfo=start.tzinfo)
-    first_start = epoch + ((start - epoch) // size) * size
+    first_start = bucket_start(start, size)
     n_buckets = int((end - first_start) // size) + 1
     rows = (
         _counts_in(service, first_start, end)

@@ -28,6 +28,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 
+from outages.selectors import bucket_start
 from reports.api import REPORT_BODY_MAX_BYTES
 from reports.fingerprint import fingerprint_with, salt_for_day
 from reports.throttling import network_of, parse_rate
@@ -162,8 +163,7 @@ class Batcher:
         per_address: dict[tuple[int, str, datetime], list[int]] = {}
         for i in sorted(claimed):
             p = batch[i]
-            epoch = datetime(1970, 1, 1, tzinfo=UTC)
-            start = epoch + ((p.at - epoch) // window) * window
+            start = bucket_start(p.at, window)
             per_address.setdefault((p.report.service_id, p.address, start), []).append(i)
         keys3 = sorted(per_address)
         await cursor.execute(

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from outages.models import ProblemType, Service
+from outages.selectors import bucket_start, minute_floor
 from reports.fingerprint import reporter_fingerprint
 from reports.models import AddressWindow, Report, ReportCount, ReporterWindow
 
@@ -87,8 +88,7 @@ def _claim_address(service_id: int, address: str, now: datetime) -> bool:
         return True
     table = AddressWindow._meta.db_table
     window = timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
-    epoch = datetime(1970, 1, 1, tzinfo=now.tzinfo)
-    window_start = epoch + ((now - epoch) // window) * window
+    window_start = bucket_start(now, window)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (service_id, address, window_start, counted) "
@@ -133,7 +133,3 @@ def counts_add(cells: list[tuple[int, str, int, datetime, int]]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def minute_floor(at: datetime) -> datetime:
-    return at.replace(second=0, microsecond=0)
