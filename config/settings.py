@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so its process_exception sees exceptions from views first.
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -115,7 +117,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that stops answering must cost a request a fraction of a second:
+            # throttles then fail open and status answers come from the database.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
@@ -246,6 +254,11 @@ DETECTION_MAX_BACKLOG = env.int("DETECTION_MAX_BACKLOG", default=180)
 # --- Intake ----------------------------------------------------------------------------------
 # The group-commit ASGI intake for POST /api/v1/reports/ (reports/intake.py), on PostgreSQL.
 FAST_INTAKE = env.bool("FAST_INTAKE", default=True)
+
+# --- Status API --------------------------------------------------------------------------
+# The service list and detail answers are cached this many seconds (and refreshed after each
+# detection cycle); the last known answer is served, marked stale, while the database is down.
+STATUS_CACHE_SECONDS = env.int("STATUS_CACHE_SECONDS", default=10)
 # The benchmark's reference view (plain Django, one ORM create per request) is mounted only
 # when asked for.
 BENCH_REFERENCE = env.bool("BENCH_REFERENCE", default=False)

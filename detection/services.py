@@ -30,7 +30,7 @@ from detection.series import (
     save_fit,
     series_index,
 )
-from outages import selectors
+from outages import selectors, snapshots
 from outages.models import Incident, IncidentLink, Level, LinkReason, Service, Status
 
 log = logging.getLogger(__name__)
@@ -306,6 +306,7 @@ def detect_spikes(now: datetime | None = None) -> int:
         _publish_status(index, scan, now, scan.drafts)
         cursor.last_minute = from_epoch_minute(last)
         cursor.save(update_fields=["last_minute"])
+        transaction.on_commit(snapshots.mark_status_published)
     return scan.minutes
 
 

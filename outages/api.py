@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from detection.selectors import baseline_band
-from outages import selectors
+from outages import selectors, snapshots
 from outages.filters import IncidentFilter, ServiceFilter
 from outages.models import Service
+from outages.pagination import StatusPagination
 from outages.serializers import (
     IncidentSerializer,
     SeriesPointSerializer,
@@ -24,6 +25,14 @@ from outages.serializers import (
 class ServiceListApi(ListAPIView):
     serializer_class = ServiceListSerializer
     filterset_class = ServiceFilter
+    pagination_class = StatusPagination
+
+    def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
+        snapshot = snapshots.cached_answer(
+            snapshots.request_key("services", request),
+            lambda: super(ServiceListApi, self).list(request, *args, **kwargs).data,
+        )
+        return Response({**snapshot.payload, "stale": snapshot.stale, "as_of": snapshot.as_of})
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.service_list()
@@ -44,6 +53,12 @@ class ServiceListApi(ListAPIView):
 class ServiceDetailApi(APIView):
     @extend_schema(responses=ServiceDetailSerializer)
     def get(self, request: Request, slug: str) -> Response:
+        snapshot = snapshots.cached_answer(
+            snapshots.request_key("service", request), lambda: self.detail(slug)
+        )
+        return Response({**snapshot.payload, "stale": snapshot.stale, "as_of": snapshot.as_of})
+
+    def detail(self, slug: str) -> dict:
         service = get_object_or_404(selectors.service_list(), slug=slug)
         now = timezone.now()
         last_hour = selectors.window_start(now, 60)
@@ -57,7 +72,7 @@ class ServiceDetailApi(APIView):
             "top_regions": selectors.top_regions(service, start=last_hour, end=now),
             "active_incident": selectors.active_incident(service),
         }
-        return Response(ServiceDetailSerializer(service, context=context).data)
+        return ServiceDetailSerializer(service, context=context).data
 
 
 class ServiceReportSeriesApi(APIView):

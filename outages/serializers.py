@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.utils import timezone
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from outages.models import Incident, Level, ProblemType, Service
 from outages.selectors import BUCKETS
+
+STALE_HELP = (
+    "True while the database is unreachable: this is the last known answer, computed at as_of."
+)
+AS_OF_HELP = "When this answer was computed; answers are cached for a few seconds."
 
 
 class ProblemTypeSerializer(serializers.ModelSerializer):
@@ -107,6 +115,8 @@ class ServiceDetailSerializer(ServiceListSerializer):
     top_problems = serializers.SerializerMethodField()
     top_regions = serializers.SerializerMethodField()
     active_incident = serializers.SerializerMethodField()
+    stale = serializers.SerializerMethodField(help_text=STALE_HELP)
+    as_of = serializers.SerializerMethodField(help_text=AS_OF_HELP)
 
     class Meta(ServiceListSerializer.Meta):
         fields = [
@@ -123,6 +133,8 @@ class ServiceDetailSerializer(ServiceListSerializer):
             "top_problems",
             "top_regions",
             "active_incident",
+            "stale",
+            "as_of",
         ]
 
     def get_countries(self, service: Service) -> list[str]:
@@ -146,6 +158,13 @@ class ServiceDetailSerializer(ServiceListSerializer):
     @extend_schema_field(RegionShareSerializer(many=True))
     def get_top_regions(self, service: Service) -> list[dict]:
         return self.context["top_regions"]
+
+    def get_stale(self, service: Service) -> bool:
+        # Set by the view when the answer is the last known one (outages.snapshots).
+        return False
+
+    def get_as_of(self, service: Service) -> datetime:
+        return timezone.now()
 
     @extend_schema_field(IncidentSerializer(allow_null=True))
     def get_active_incident(self, service: Service) -> dict | None:

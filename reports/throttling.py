@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
+
+log = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -61,13 +64,11 @@ class FixedWindowThrottle(BaseThrottle):
         window = int(now // period)
         digest = hashlib.sha256(f"{settings.SECRET_KEY}|{self.key_source(request)}".encode())
         key = f"throttle:{self.scope}:{digest.hexdigest()[:32]}:{window}"
-        # add() creates the counter only if absent; incr() is atomic in Redis and LocMem.
-        cache.add(key, 0, timeout=period + 1)
         try:
-            used = cache.incr(key)
-        except ValueError:  # expired between add and incr: start the window again
-            cache.add(key, 1, timeout=period + 1)
-            used = 1
+            used = self.count(key, period)
+        except Exception as error:  # the cache server is down: fail open, as the intake does
+            log.warning("rate limit %s skipped, cache unavailable: %s", self.scope, error)
+            return True
         if used <= limit:
             return True
         self.wait_seconds = max(1.0, (window + 1) * period - now)
@@ -75,6 +76,16 @@ class FixedWindowThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.wait_seconds
+
+    @staticmethod
+    def count(key: str, period: int) -> int:
+        # add() creates the counter only if absent; incr() is atomic in Redis and LocMem.
+        cache.add(key, 0, timeout=period + 1)
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add and incr: start the window again
+            cache.add(key, 1, timeout=period + 1)
+            return 1
 
 
 class AnonymousClientThrottle(FixedWindowThrottle):

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from rest_framework.pagination import PageNumberPagination
+
+from outages.serializers import AS_OF_HELP, STALE_HELP
+
+
+class StatusPagination(PageNumberPagination):
+    """Pages of status answers, which also say whether they are the last known ones."""
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = [*paginated.get("required", []), "stale", "as_of"]
+        paginated["properties"] = {
+            **paginated["properties"],
+            "stale": {"type": "boolean", "description": STALE_HELP},
+            "as_of": {"type": "string", "format": "date-time", "description": AS_OF_HELP},
+        }
+        return paginated
