@@ -1,6 +1,20 @@
 -- wrk script for bench/ingest.py: POST reports, each request a new reporter (User-Agent),
 -- bodies cycling over valid (service, problem, country) triples; counts response statuses.
+-- With BENCH_PATHS (one per line) it GETs those paths in turn instead. With BENCH_DELAY_MS
+-- each connection waits that long (on average) before its next request, to hold a set rate.
 local threads = {}
+
+local pace = tonumber(os.getenv("BENCH_DELAY_MS") or "")
+if pace then
+  -- wrk delays whole milliseconds: alternate floor and ceil to average a fractional pace.
+  function delay()
+    local whole = math.floor(pace)
+    if math.random() < pace - whole then
+      return whole + 1
+    end
+    return whole
+  end
+end
 
 function setup(thread)
   table.insert(threads, thread)
@@ -14,10 +28,17 @@ function init(args)
   for body in string.gmatch(os.getenv("BENCH_BODIES") or "", "[^\n]+") do
     table.insert(bodies, body)
   end
+  paths = {}
+  for path in string.gmatch(os.getenv("BENCH_PATHS") or "", "[^\n]+") do
+    table.insert(paths, path)
+  end
 end
 
 function request()
   counter = counter + 1
+  if #paths > 0 then
+    return wrk.format("GET", paths[(counter % #paths) + 1])
+  end
   local body = bodies[(counter % #bodies) + 1]
   return wrk.format("POST", nil, {
     ["Content-Type"] = "application/json",

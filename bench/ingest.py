@@ -4,10 +4,13 @@ Starts the production shape (bin/serve: uvicorn workers + Celery worker and beat
 PostgreSQL database, drives POST /api/v1/reports/ with wrk (pinned to one core) where every
 request is a new reporter, then the reference view (plain Django, one ORM create() per
 request) under the same server and worker count, and finally checks that every 2xx answer
-left exactly one row in PostgreSQL. Last line:
+left exactly one row in PostgreSQL. In between, reads under write load: intake held at 80% of
+the ceiling just measured while status reads (the service list and each service's detail) run
+at 200 requests/s; their p99 is printed. Last line:
     ingest: 2350 accepted/s, 4.1x reference, p99 38 ms, 0 lost
 Environment: DATABASE_URL's server (database opendown_bench is recreated), REDIS_URL,
-BENCH_SECONDS (60), BENCH_REFERENCE_SECONDS (20), BENCH_CONNECTIONS (64), WEB_WORKERS (2).
+BENCH_SECONDS (60), BENCH_REFERENCE_SECONDS (20), BENCH_READS_SECONDS (30),
+BENCH_CONNECTIONS (64), WEB_WORKERS (2).
 """
 
 from __future__ import annotations
@@ -84,8 +87,22 @@ def wait_until_up(timeout: float = 60) -> None:
     raise SystemExit("the server did not come up")
 
 
-def wrk(path: str, seconds: int, env: dict) -> dict:
-    connections = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+def wrk_start(
+    path: str,
+    seconds: int,
+    env: dict,
+    *,
+    connections: int | None = None,
+    delay_ms: float | None = None,
+    extra_env: dict | None = None,
+) -> subprocess.Popen:
+    """Start wrk on `path` (pinned to the last core), each connection waiting `delay_ms`
+    between its requests if given, else flat out. Returns the running process; wrk_result()
+    reads its figures."""
+    connections = connections or int(os.environ.get("BENCH_CONNECTIONS", "64"))
+    env = {**env, **(extra_env or {})}
+    if delay_ms is not None:
+        env["BENCH_DELAY_MS"] = f"{delay_ms:.3f}"
     command = [
         "wrk",
         "-t1",
@@ -99,7 +116,13 @@ def wrk(path: str, seconds: int, env: dict) -> dict:
     ]
     if shutil.which("taskset"):
         command = ["taskset", "-c", str(os.cpu_count() - 1), *command]
-    out = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+
+
+def wrk_result(process: subprocess.Popen, seconds: int) -> dict:
+    out, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"wrk failed ({process.returncode})")
     statuses = {int(s): int(n) for s, n in re.findall(r"^STATUS (\d+) (\d+)$", out, re.M)}
     p50, p99 = (int(x) for x in re.search(r"^LATENCY (\d+) (\d+)$", out, re.M).groups())
     errors = [int(x) for x in re.search(r"^ERRORS (\d+) (\d+) (\d+) (\d+)$", out, re.M).groups()]
@@ -107,6 +130,7 @@ def wrk(path: str, seconds: int, env: dict) -> dict:
     return {
         "ok": ok,
         "rate": ok / seconds,
+        "requests_per_s": sum(statuses.values()) / seconds,
         "statuses": statuses,
         "p50_ms": p50 / 1000,
         "p99_ms": p99 / 1000,
@@ -116,9 +140,63 @@ def wrk(path: str, seconds: int, env: dict) -> dict:
     }
 
 
+def wrk(path: str, seconds: int, env: dict, **options) -> dict:  # type: ignore[no-untyped-def]
+    return wrk_result(wrk_start(path, seconds, env, **options), seconds)
+
+
+def reads_under_load(env: dict, ceiling: float, seconds: int) -> tuple[dict, dict, int]:
+    """Intake held at 80% of its measured ceiling while readers GET the status list and
+    every service's detail at 200 requests/s. Returns both runs' figures and how many reports
+    were accepted in all (the pacing probes included)."""
+    slugs = [json.loads(line)["service"] for line in env["BENCH_BODIES"].splitlines()]
+    paths = ["/api/v1/services/"] + [f"/api/v1/services/{s}/" for s in dict.fromkeys(slugs)]
+    streams = {
+        "intake": {"path": "/api/v1/reports/", "connections": 64, "target": 0.8 * ceiling},
+        "reads": {
+            "path": "/api/v1/services/",
+            "connections": 8,
+            "target": 200.0,
+            "extra_env": {"BENCH_PATHS": "\n".join(paths)},
+        },
+    }
+    # wrk paces by waiting between a connection's requests; the answers' own latency under
+    # this load is unknown until measured, so three short probes tune each wait.
+    delay = {name: st["connections"] * 1000 / st["target"] for name, st in streams.items()}
+    accepted = 0
+    for probe_seconds in (4, 4, 4, seconds):
+        running = {
+            name: wrk_start(
+                st["path"],
+                probe_seconds,
+                env,
+                connections=st["connections"],
+                delay_ms=delay[name],
+                extra_env=st.get("extra_env"),
+            )
+            for name, st in streams.items()
+        }
+        results = {name: wrk_result(run_, probe_seconds) for name, run_ in running.items()}
+        accepted += results["intake"]["ok"]
+        for name, st in streams.items():
+            achieved = max(results[name]["requests_per_s"], 1.0)
+            print(
+                f"  pacing {name}: wait {delay[name]:.2f} ms per connection gave "
+                f"{achieved:.0f}/s for a target of {st['target']:.0f}/s",
+                file=sys.stderr,
+            )
+            latency = st["connections"] * 1000 / achieved - delay[name]
+            delay[name] = max(0.0, st["connections"] * 1000 / st["target"] - latency)
+    return results["intake"], results["reads"], accepted
+
+
 @contextlib.contextmanager
 def serving(command: list[str], env: dict) -> Iterator[None]:
     """Run a server in its own process group until the block ends."""
+    with (
+        contextlib.suppress(OSError),
+        urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=2),
+    ):
+        raise SystemExit(f"port {PORT} is already serving: stop that server first")
     server = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -132,7 +210,12 @@ def serving(command: list[str], env: dict) -> Iterator[None]:
         yield
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            print("the server ignored SIGTERM for 30 s: killed", file=sys.stderr)
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
 
 def stored_reports(env: dict) -> int:
@@ -166,6 +249,7 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     seconds = int(os.environ.get("BENCH_SECONDS", "60"))
     reference_seconds = int(os.environ.get("BENCH_REFERENCE_SECONDS", "20"))
+    mixed_seconds = int(os.environ.get("BENCH_READS_SECONDS", "30"))
     env = bench_env()
     fresh_database(env)
     env["BENCH_BODIES"] = bodies(env)
@@ -173,6 +257,7 @@ def main() -> None:
         warm = wrk("/api/v1/reports/", 3, env)
         reference_asgi = wrk("/bench/reference-report/", reference_seconds, env)
         intake = wrk("/api/v1/reports/", seconds, env)
+        loaded, reads, loaded_accepted = reads_under_load(env, intake["rate"], mixed_seconds)
     # The reference also gets its own best server: gunicorn's sync workers, same count.
     workers = os.environ.get("WEB_WORKERS", "2")
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
@@ -180,13 +265,25 @@ def main() -> None:
         reference_wsgi = wrk("/bench/reference-report/", reference_seconds, env)
     # The ratio is against the faster of the two references.
     reference = max(reference_asgi, reference_wsgi, key=lambda r: r["rate"])
-    expected = warm["ok"] + reference_asgi["ok"] + reference_wsgi["ok"] + intake["ok"]
+    expected = (
+        warm["ok"] + reference_asgi["ok"] + reference_wsgi["ok"] + intake["ok"] + loaded_accepted
+    )
     stored = stored_reports(env)
     lost = max(0, expected - stored)
     ratio = intake["rate"] / reference["rate"] if reference["rate"] else float("inf")
     runs = {"reference on uvicorn": reference_asgi, "reference on gunicorn sync": reference_wsgi}
     print(
-        json.dumps({**runs, "intake": intake, "rows": stored, "acknowledged": expected}, indent=2)
+        json.dumps(
+            {
+                **runs,
+                "intake": intake,
+                "intake at 80%": loaded,
+                "reads under load": reads,
+                "rows": stored,
+                "acknowledged": expected,
+            },
+            indent=2,
+        )
     )
     for name, run_ in runs.items():
         print(
@@ -198,6 +295,12 @@ def main() -> None:
         f"intake: {intake['rate']:.0f}/s for {seconds} s, p50 {intake['p50_ms']:.1f} ms, "
         f"p99 {intake['p99_ms']:.1f} ms, 4xx {intake['4xx']}, 5xx {intake['5xx']}, "
         f"rows {stored} for {expected} acknowledged"
+    )
+    print(
+        f"reads under write load: intake {loaded['rate']:.0f}/s "
+        f"({loaded['rate'] / intake['rate']:.0%} of its ceiling), status reads "
+        f"{reads['requests_per_s']:.0f}/s, p50 {reads['p50_ms']:.1f} ms, "
+        f"p99 {reads['p99_ms']:.1f} ms, non-2xx {sum(reads['statuses'].values()) - reads['ok']}"
     )
     print(
         f"ingest: {intake['rate']:.0f} accepted/s, {ratio:.1f}x reference, "

@@ -6,7 +6,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 django_application = get_asgi_application()
 
-# Imported after Django is set up: the intake reads settings and models.
+# Imported after Django is set up: the fast paths read settings and models.
+from django.conf import settings  # noqa: E402
+
+from outages.cached_reads import CachedStatusReads  # noqa: E402
 from reports.intake import StormproofIntake  # noqa: E402
 
-application = StormproofIntake(django_application)
+# Storm paths in front of Django: report intake (group commit) and cached status reads.
+application = django_application
+if settings.REDIS_URL:
+    application = CachedStatusReads(application, settings.REDIS_URL)
+application = StormproofIntake(application)

@@ -29,10 +29,10 @@ class ServiceListApi(ListAPIView):
 
     def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         snapshot = snapshots.cached_answer(
-            snapshots.request_key("services", request),
+            snapshots.request_key(request),
             lambda: super(ServiceListApi, self).list(request, *args, **kwargs).data,
         )
-        return Response({**snapshot.payload, "stale": snapshot.stale, "as_of": snapshot.as_of})
+        return Response(snapshot.body())
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
         return selectors.service_list()
@@ -54,9 +54,9 @@ class ServiceDetailApi(APIView):
     @extend_schema(responses=ServiceDetailSerializer)
     def get(self, request: Request, slug: str) -> Response:
         snapshot = snapshots.cached_answer(
-            snapshots.request_key("service", request), lambda: self.detail(slug)
+            snapshots.request_key(request), lambda: self.detail(slug)
         )
-        return Response({**snapshot.payload, "stale": snapshot.stale, "as_of": snapshot.as_of})
+        return Response(snapshot.body())
 
     def detail(self, slug: str) -> dict:
         service = get_object_or_404(selectors.service_list(), slug=slug)

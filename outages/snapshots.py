@@ -1,4 +1,4 @@
-"""Status answers served from the cache: computed at most once per STATUS_CACHE_SECONDS per
+"""Status answers served from the cache: computed at most once per STATUS_CACHE_SECONDS (30) per
 distinct request (and again after each detection cycle), and kept as the last known answer
 while the database is unreachable.
 
@@ -21,7 +21,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest
-from django.utils import translation
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +45,37 @@ class Snapshot:
     def as_of(self) -> datetime:
         return datetime.fromtimestamp(self.computed_at, UTC)
 
+    def servable(self, now: float, published_at: float) -> bool:
+        """Young enough and newer than the last detection cycle, or the last known answer
+        while the database is down and not yet due for another try."""
+        fresh = (
+            now - self.computed_at < settings.STATUS_CACHE_SECONDS
+            and self.computed_at >= published_at
+        )
+        return fresh or now < self.retry_at
 
-def request_key(name: str, request: HttpRequest) -> str:
-    """One key per answer: host (pagination links are absolute), language and query."""
-    query = sorted(request.GET.lists())
-    raw = f"{request.get_host()}|{translation.get_language()}|{request.path}|{query}"
-    return f"status:{name}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    def body(self) -> dict:
+        return {**self.payload, "stale": self.stale, "as_of": self.as_of}
+
+
+def answer_key(path: str, query: str, host: str, forwarded_proto: str) -> str:
+    """One key per answer, the same from Django and from the ASGI fast path (both read the
+    raw request): the host and scheme shape the absolute pagination links."""
+    raw = f"{host}|{forwarded_proto}|{path}|{query}"
+    return f"status:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+
+
+def request_key(request: HttpRequest) -> str:
+    return answer_key(
+        request.path,
+        request.META.get("QUERY_STRING", ""),
+        request.get_host(),
+        request.META.get("HTTP_X_FORWARDED_PROTO", ""),
+    )
+
+
+def refresh_lock_key(key: str) -> str:
+    return f"{key}:refresh"
 
 
 def mark_status_published() -> None:
@@ -75,13 +99,9 @@ def cached_answer(key: str, compute: Callable[[], Any]) -> Snapshot:
     snapshot: Snapshot | None = found.get(key)
     now = time.time()
     if snapshot is not None:
-        fresh = (
-            now - snapshot.computed_at < settings.STATUS_CACHE_SECONDS
-            and snapshot.computed_at >= found.get(PUBLISHED_KEY, 0)
-        )
-        if fresh or now < snapshot.retry_at:
+        if snapshot.servable(now, found.get(PUBLISHED_KEY, 0.0)):
             return snapshot
-        if not _add(f"{key}:refresh", REFRESH_LOCK_SECONDS):
+        if not _add(refresh_lock_key(key), REFRESH_LOCK_SECONDS):
             return snapshot  # another reader is refreshing it
     try:
         payload = compute()
@@ -105,6 +125,6 @@ def _add(key: str, timeout: int) -> bool:
 def _store(key: str, snapshot: Snapshot) -> None:
     try:
         cache.set_many({key: snapshot}, KEEP_SECONDS)
-        cache.delete(f"{key}:refresh")
+        cache.delete(refresh_lock_key(key))
     except Exception as error:  # the answer is still good for this request
         log.warning("status cache unavailable: %s", error)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import time
@@ -28,10 +27,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections
 
+from config.edge import RateLimiter, client_address, read_body, respond
 from outages.selectors import bucket_start
 from reports.api import REPORT_BODY_MAX_BYTES
 from reports.fingerprint import fingerprint_with, salt_for_day
-from reports.throttling import network_of, parse_rate
+from reports.throttling import network_of
 from reports.validation import CatalogueEntry, ReportInput, load_catalogue, validate_report
 
 log = logging.getLogger(__name__)
@@ -239,58 +239,6 @@ class Batcher:
         )
 
 
-class RateLimiter:
-    """The same fixed windows and keys as reports.throttling, straight on Redis."""
-
-    def __init__(self, url: str) -> None:
-        import redis.asyncio as redis
-
-        self.redis = redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
-
-    async def refused(self, address: str) -> float | None:
-        """Seconds to wait if a limit is exceeded, else None. Fails open if Redis is down:
-        losing rate limits for a few seconds is better than refusing every report."""
-        rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
-        checks = []
-        for scope, source in (("reports", address), ("reports_network", network_of(address))):
-            rate = parse_rate(rates.get(scope))
-            if rate is not None:
-                checks.append((scope, source, *rate))
-        if not checks:
-            return None
-        now = time.time()
-        try:
-            pipe = self.redis.pipeline(transaction=False)
-            keys = []
-            for scope, source, _, period in checks:
-                digest = hashlib.sha256(f"{settings.SECRET_KEY}|{source}".encode()).hexdigest()
-                # Django's cache key layout (":1:" prefix), so both paths share counters.
-                key = f":1:throttle:{scope}:{digest[:32]}:{int(now // period)}"
-                keys.append(key)
-                pipe.incr(key)
-                pipe.expire(key, period + 1, nx=True)
-            replies = await pipe.execute()
-        except Exception as error:  # any Redis failure: fail open
-            log.warning("rate limits skipped, Redis unavailable: %s", error)
-            return None
-        for (_, _, limit, period), used in zip(checks, replies[::2], strict=True):
-            if used > limit:
-                return max(1.0, (int(now // period) + 1) * period - now)
-        return None
-
-
-def client_address(scope: dict) -> str:
-    """As DRF's throttles see it: X-Forwarded-For honoured for NUM_PROXIES trusted proxies."""
-    remote = (scope.get("client") or ("", 0))[0]
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    if proxies:
-        for name, value in scope.get("headers", []):
-            if name == b"x-forwarded-for":
-                hops = [h.strip() for h in value.decode("latin-1").split(",")]
-                return hops[-min(proxies, len(hops))]
-    return remote
-
-
 class StormproofIntake:
     """ASGI wrapper: POST /api/v1/reports/ handled here, everything else by Django."""
 
@@ -344,7 +292,9 @@ class StormproofIntake:
             return await respond(send, 400, errors)
         address = client_address(scope)
         if self.limiter is not None:
-            wait = await self.limiter.refused(address)
+            wait = await self.limiter.refused(
+                [("reports", address), ("reports_network", network_of(address))]
+            )
             if wait is not None:
                 return await respond(
                     send,
@@ -400,29 +350,3 @@ def _salt_closing_connection(day: date) -> str:
         return salt_for_day(day)
     finally:
         connections.close_all()
-
-
-async def read_body(receive, limit: int) -> tuple[bytes, bool]:  # type: ignore[no-untyped-def]
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return b"", True
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks), False
-
-
-async def respond(send, status: int, payload: object, *, retry_after: int | None = None) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"),
-    ]
-    if retry_after is not None:
-        headers.append((b"retry-after", str(retry_after).encode()))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

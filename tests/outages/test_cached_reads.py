@@ -1,0 +1,140 @@
+"""Cached status answers served by the ASGI fast path (outages/cached_reads.py), on Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+
+from outages import snapshots
+from outages.cached_reads import CachedStatusReads
+from outages.models import Level
+from tests.factories import ServiceFactory, StatusFactory
+from tests.helpers import with_throttle_rates
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not settings.REDIS_URL, reason="the fast path reads Django's Redis cache"),
+]
+
+
+class Django:
+    """Stands in for Django behind the fast path, recording what reached it."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+async def call(app, path: str, query: bytes) -> tuple[int, dict, dict]:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "query_string": query,
+        "headers": [(b"host", b"testserver"), (b"accept", b"application/json")],
+        "client": ("198.51.100.9", 5555),
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return sent[0]["status"], headers, json.loads(sent[1]["body"])
+
+
+@pytest.fixture
+def django_app() -> Django:
+    return Django()
+
+
+@pytest.fixture
+def get(django_app):
+    """GET through the fast path; one event loop per test, as in a server process."""
+    app = CachedStatusReads(django_app, settings.REDIS_URL)
+    loop = asyncio.new_event_loop()
+    yield lambda path, query=b"": loop.run_until_complete(call(app, path, query))
+    loop.close()
+
+
+@pytest.fixture
+def whatsapp():
+    service = ServiceFactory(slug="whatsapp", name="WhatsApp", problems=["messages"])
+    StatusFactory(service=service, level=Level.OUTAGE)
+    return service
+
+
+def test_a_cached_answer_is_served_without_django_and_equals_its_answer(
+    api_client, get, django_app, whatsapp
+):
+    from_django = api_client.get("/api/v1/services/whatsapp/").json()
+
+    status, headers, body = get("/api/v1/services/whatsapp/")
+
+    assert status == 200
+    assert body == from_django
+    assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert django_app.paths == []
+
+
+def test_the_list_is_served_per_query_string(api_client, get, django_app, whatsapp):
+    from_django = api_client.get("/api/v1/services/?search=whats").json()
+
+    _, _, body = get("/api/v1/services/", b"search=whats")
+    get("/api/v1/services/", b"search=sig")
+
+    assert body == from_django
+    assert django_app.paths == ["/api/v1/services/"]  # the other query was never asked
+
+
+def test_a_missing_answer_goes_to_django(get, django_app, whatsapp):
+    status, _, _ = get("/api/v1/services/whatsapp/")
+
+    assert status == 299
+    assert django_app.paths == ["/api/v1/services/whatsapp/"]
+
+
+def test_an_answer_older_than_the_last_detection_cycle_goes_to_django(
+    api_client, get, django_app, whatsapp, time_machine
+):
+    time_machine.move_to("2024-12-11T23:30:00Z", tick=False)
+    api_client.get("/api/v1/services/whatsapp/")
+    time_machine.shift(timedelta(seconds=1))
+    snapshots.mark_status_published()
+
+    status, _, _ = get("/api/v1/services/whatsapp/")
+
+    assert status == 299
+    assert django_app.paths == ["/api/v1/services/whatsapp/"]
+
+
+def test_other_paths_and_methods_go_to_django(get, django_app):
+    get("/api/v1/services/whatsapp/reports/")
+    get("/api/v1/incidents/")
+
+    assert django_app.paths == ["/api/v1/services/whatsapp/reports/", "/api/v1/incidents/"]
+
+
+def test_cached_reads_are_rate_limited_like_the_api(api_client, get, whatsapp):
+    api_client.get("/api/v1/services/whatsapp/")
+
+    with with_throttle_rates(anon="2/min"):
+        statuses = [get("/api/v1/services/whatsapp/")[0] for _ in range(3)]
+        _, headers, body = get("/api/v1/services/whatsapp/")
+
+    assert statuses == [200, 200, 429]
+    assert int(headers["retry-after"]) >= 1
+    assert "throttled" in body["detail"]
