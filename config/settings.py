@@ -126,7 +126,12 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    # A task whose whole worker died (SIGKILL, OOM, lost machine) is redelivered after this
+    # many seconds (Kombu's default is an hour); it must exceed the longest task, the hourly
+    # baseline fit. A pool child dying is redelivered at once (task_reject_on_worker_lost).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Kombu's filesystem transport: a real broker made of files, shared by the web process,

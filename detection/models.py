@@ -19,6 +19,9 @@ class BaselineFit(models.Model):
 
     class Meta:
         get_latest_by = "fitted_at"
+        constraints = [
+            models.UniqueConstraint(fields=["fitted_at"], name="one_baseline_fit_per_instant")
+        ]
 
     def __str__(self) -> str:
         return f"baselines of {len(self.series)} series fitted at {self.fitted_at}"

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from django.db import transaction
 from django.db.models import Sum
 
 from detection import engine
@@ -126,9 +127,12 @@ def save_fit(index: SeriesIndex, baseline: engine.Baseline, fitted_at: datetime)
         ),
         scale_buckets=np.array(baseline.scale_buckets),
     )
-    fit = BaselineFit.objects.create(
-        fitted_at=fitted_at, series=[list(k) for k in index.keys], payload=buffer.getvalue()
-    )
+    with transaction.atomic():
+        # A refit at the same instant (a redelivered task) replaces that fit: one per instant.
+        BaselineFit.objects.filter(fitted_at=fitted_at).delete()
+        fit = BaselineFit.objects.create(
+            fitted_at=fitted_at, series=[list(k) for k in index.keys], payload=buffer.getvalue()
+        )
     # Keep a few for inspection; the detector and the graphs only read the latest.
     stale = BaselineFit.objects.order_by("-fitted_at").values_list("pk", flat=True)[3:]
     BaselineFit.objects.filter(pk__in=list(stale)).delete()

@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from config.edge import RateLimiter, client_address, read_body, respond
 from outages.selectors import bucket_start
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PATH = "/api/v1/reports/"
 CATALOGUE_TTL = 30.0  # seconds: a new service becomes reportable here within this time
+CATALOGUE_RETRY = 2.0  # seconds between tries while the database does not answer
 
 
 class Unavailable(Exception):
@@ -287,7 +288,11 @@ class StormproofIntake:
             data = json.loads(body)
         except ValueError as error:
             return await respond(send, 400, {"detail": f"JSON parse error - {error}"})
-        report, errors = validate_report(data, await self.current_catalogue())
+        try:
+            catalogue = await self.current_catalogue()
+        except Unavailable:
+            return await storage_unavailable(send)
+        report, errors = validate_report(data, catalogue)
         if errors:
             return await respond(send, 400, errors)
         address = client_address(scope)
@@ -310,7 +315,10 @@ class StormproofIntake:
         if self.batcher.overloaded():
             return await respond(send, 503, {"detail": "Overloaded, retry shortly."}, retry_after=1)
         at = datetime.now(UTC)
-        salt = await self.salt(at.date())
+        try:
+            salt = await self.salt(at.date())
+        except Unavailable:
+            return await storage_unavailable(send)
         user_agent = headers.get(b"user-agent", b"").decode("latin-1")[:500]
         pending = Pending(
             report=report,
@@ -321,20 +329,28 @@ class StormproofIntake:
         try:
             stored = await self.batcher.submit(pending)
         except Unavailable:
-            return await respond(
-                send, 503, {"detail": "Storage unavailable, retry shortly."}, retry_after=1
-            )
+            return await storage_unavailable(send)
         return await respond(send, 201, stored)
 
     async def current_catalogue(self) -> dict[str, CatalogueEntry]:
         if time.monotonic() - self.catalogue_at > CATALOGUE_TTL:
-            self.catalogue = await sync_to_async(_fresh_catalogue)()
-            self.catalogue_at = time.monotonic()
+            try:
+                self.catalogue = await sync_to_async(_fresh_catalogue)()
+                self.catalogue_at = time.monotonic()
+            except DatabaseError as error:
+                if not self.catalogue:
+                    raise Unavailable(str(error)) from error
+                # Keep validating against the catalogue we have; look again shortly.
+                log.warning("catalogue refresh failed, keeping the known one: %s", error)
+                self.catalogue_at = time.monotonic() - CATALOGUE_TTL + CATALOGUE_RETRY
         return self.catalogue
 
     async def salt(self, day: date) -> str:
         if day not in self.salts:
-            self.salts = {day: await sync_to_async(_salt_closing_connection)(day)}
+            try:
+                self.salts = {day: await sync_to_async(_salt_closing_connection)(day)}
+            except DatabaseError as error:
+                raise Unavailable(str(error)) from error
         return self.salts[day]
 
 
@@ -350,3 +366,7 @@ def _salt_closing_connection(day: date) -> str:
         return salt_for_day(day)
     finally:
         connections.close_all()
+
+
+async def storage_unavailable(send) -> None:  # type: ignore[no-untyped-def]
+    await respond(send, 503, {"detail": "Storage unavailable, retry shortly."}, retry_after=1)

@@ -230,3 +230,20 @@ def test_celery_tasks_run_the_cycle(meta_apps, settings):
         assert tasks.detect_spikes.delay().get() == 0
 
     assert Incident.objects.filter(country="").count() >= 2
+
+
+def test_a_refit_at_the_same_instant_replaces_the_fit_with_the_same_arrays(meta_apps, settings):
+    from detection import tasks
+    from detection.models import BaselineFit
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    at = SPIKE_AT - timedelta(minutes=30)
+    with time_machine.travel(SPIKE_AT, tick=False):
+        tasks.refresh_baselines.delay(at=at.isoformat()).get()
+        first = BaselineFit.objects.get(fitted_at=at)
+        tasks.refresh_baselines.delay(at=at.isoformat()).get()  # as if redelivered
+
+    again = BaselineFit.objects.get(fitted_at=at)
+    assert again.pk != first.pk
+    assert bytes(again.payload) == bytes(first.payload)
+    assert again.series == first.series

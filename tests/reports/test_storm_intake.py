@@ -6,7 +6,7 @@ import asyncio
 import json
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.db.models import Sum
 
 from reports import intake
@@ -170,3 +170,27 @@ def test_overload_is_refused_at_once_with_retry_after(app):
     assert status == 503
     assert headers["retry-after"] == "1"
     assert Report.objects.count() == 0
+
+
+def refuse_catalogue():
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+def test_while_the_database_restarts_the_known_catalogue_still_validates(app, monkeypatch):
+    asyncio.run(call(app, report()))  # the catalogue is loaded
+    app.catalogue_at -= intake.CATALOGUE_TTL + 1  # and due for a refresh
+    monkeypatch.setattr(intake, "load_catalogue", refuse_catalogue)
+
+    status, _, body = asyncio.run(call(app, report(problem="nope"), ua=b"other"))
+
+    assert status == 400
+    assert "problem" in body
+
+
+def test_without_any_catalogue_a_database_outage_is_a_503_not_a_500(app, monkeypatch):
+    monkeypatch.setattr(intake, "load_catalogue", refuse_catalogue)
+
+    status, headers, _ = asyncio.run(call(app, report()))
+
+    assert status == 503
+    assert int(headers["retry-after"]) >= 1
