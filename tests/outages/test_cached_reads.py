@@ -65,7 +65,13 @@ def get(django_app):
     """GET through the fast path; one event loop per test, as in a server process."""
     app = CachedStatusReads(django_app, settings.REDIS_URL)
     loop = asyncio.new_event_loop()
-    yield lambda path, query=b"": loop.run_until_complete(call(app, path, query))
+
+    def get_then_settle(path: str, query: bytes = b"") -> tuple[int, dict, dict]:
+        answer = loop.run_until_complete(call(app, path, query))
+        loop.run_until_complete(asyncio.sleep(0.05))  # background refreshes run meanwhile
+        return answer
+
+    yield get_then_settle
     loop.close()
 
 
@@ -107,13 +113,27 @@ def test_a_missing_answer_goes_to_django(get, django_app, whatsapp):
     assert django_app.paths == ["/api/v1/services/whatsapp/"]
 
 
-def test_an_answer_older_than_the_last_detection_cycle_goes_to_django(
+def test_an_answer_older_than_the_last_detection_cycle_is_served_while_django_refreshes_it(
     api_client, get, django_app, whatsapp, time_machine
 ):
     time_machine.move_to("2024-12-11T23:30:00Z", tick=False)
     api_client.get("/api/v1/services/whatsapp/")
     time_machine.shift(timedelta(seconds=1))
     snapshots.mark_status_published()
+
+    first, _, _ = get("/api/v1/services/whatsapp/")
+    second, _, _ = get("/api/v1/services/whatsapp/")
+
+    assert (first, second) == (200, 200)
+    assert django_app.paths == ["/api/v1/services/whatsapp/"]  # one refresh, in the background
+
+
+def test_an_answer_long_out_of_date_goes_to_django(
+    api_client, get, django_app, whatsapp, time_machine, settings
+):
+    time_machine.move_to("2024-12-11T23:30:00Z", tick=False)
+    api_client.get("/api/v1/services/whatsapp/")
+    time_machine.shift(timedelta(seconds=4 * settings.STATUS_CACHE_SECONDS))
 
     status, _, _ = get("/api/v1/services/whatsapp/")
 
