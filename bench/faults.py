@@ -92,16 +92,7 @@ def phase(name: str, fault, env: dict) -> dict:
 
 
 def cursor_minute(env: dict) -> str:
-    return subprocess.run(
-        [
-            "psql",
-            env["DATABASE_URL"],
-            "-tAc",
-            "SELECT coalesce(max(last_minute)::text, '') FROM detection_detectioncursor",
-        ],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    return psql(env, "SELECT coalesce(max(last_minute)::text, '') FROM detection_detectioncursor")
 
 
 def psql(env: dict, query: str) -> str:
