@@ -131,6 +131,25 @@ def _quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def _nanmedian(x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """``np.nanmedian`` (same values, NaN where a slice has none) by one sort along ``axis``.
+
+    numpy's nanmedian goes through masked arrays for short axes, several times slower on the
+    (series, days, slots) arrays of the hourly job; NaN sorts last, so the middle of the
+    valid values is found by their count.
+    """
+    ordered = np.sort(np.moveaxis(np.asarray(x, dtype=float), axis, -1), axis=-1)
+    if ordered.shape[-1] == 0:
+        ordered = np.full((*ordered.shape[:-1], 1), np.nan)
+    valid = (~np.isnan(ordered)).sum(axis=-1, keepdims=True)
+    low = np.take_along_axis(ordered, np.maximum(valid - 1, 0) // 2, axis=-1)
+    high = np.take_along_axis(ordered, valid // 2 - (valid == 0), axis=-1)
+    with np.errstate(invalid="ignore"):
+        median = np.where(valid > 0, (low + high) / 2.0, np.nan)
+    median = np.moveaxis(median, -1, axis)
+    return median if keepdims else np.squeeze(median, axis=axis)
+
+
 def _robust_mean(x: np.ndarray, axis: int, n_per_value: float, z: float) -> np.ndarray:
     """Winsorised mean along ``axis``, ignoring NaN.
 
@@ -138,8 +157,8 @@ def _robust_mean(x: np.ndarray, axis: int, n_per_value: float, z: float) -> np.n
     rate over ``n_per_value`` buckets). Huber-style: past outages cannot inflate the baseline,
     while (unlike a plain median) sparse, skewed counts are not biased towards zero.
     """
-    med = _quiet(np.nanmedian, x, axis=axis, keepdims=True)
-    mad = _quiet(np.nanmedian, np.abs(x - med), axis=axis, keepdims=True)
+    med = _nanmedian(x, axis=axis, keepdims=True)
+    mad = _nanmedian(np.abs(x - med), axis=axis, keepdims=True)
     sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
     clipped = np.minimum(x, med + z * sd)
     return _quiet(np.nanmean, clipped, axis=axis)
@@ -334,7 +353,7 @@ def fit_profile(
     den = np.where(seen, tod0[:, None, :], 0.0).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         day_level = np.where(den > 0, num / den, np.nan)
-    typical = _quiet(np.nanmedian, day_level, axis=1, keepdims=True)
+    typical = _nanmedian(day_level, axis=1, keepdims=True)
     typical = np.where(np.isfinite(typical) & (typical > 0), typical, 1.0)
     day_level = day_level / typical  # median day = 1, so normalised values keep raw units
     # Sparse days carry little information: shrink towards the typical level (1).
@@ -417,8 +436,8 @@ def fit_dispersion(
 
 def _cap(x: np.ndarray, z: float, n_per_value: float) -> np.ndarray:
     """Upper winsorisation limit along axis 1 (across days), as in ``_robust_mean``."""
-    med = _quiet(np.nanmedian, x, axis=1, keepdims=True)
-    mad = _quiet(np.nanmedian, np.abs(x - med), axis=1, keepdims=True)
+    med = _nanmedian(x, axis=1, keepdims=True)
+    mad = _nanmedian(np.abs(x - med), axis=1, keepdims=True)
     sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
     return np.where(np.isnan(med), np.inf, med + z * sd)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,18 @@ def test_slot_sums_of_minutes_are_the_hourly_sums() -> None:
     assert slots_start == expected_start
     np.testing.assert_array_equal(sums, expected_sums)
     np.testing.assert_array_equal(observed, expected_observed)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_the_fit_median_is_numpys_nanmedian_value_for_value(axis: int) -> None:
+    from detection.engine import _nanmedian
+
+    rng = np.random.default_rng(axis)
+    x = np.round(rng.gamma(0.5, 2.0, (6, 9, 24)), 1)
+    x[rng.random(x.shape) < 0.4] = np.nan
+    x[0, :, :] = np.nan  # slices with nothing observed: NaN
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        expected = np.nanmedian(x, axis=axis, keepdims=True)
+    np.testing.assert_array_equal(_nanmedian(x, axis, keepdims=True), expected)
