@@ -6,13 +6,15 @@ worldwide series is the sum of its own and its children's reports.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 
 import numpy as np
-from django.db import transaction
-from django.db.models import Func, IntegerField, Sum
+from django.db import connection, transaction
+from django.db.models import Func, IntegerField, QuerySet, Sum
 
 from detection import engine
 from detection.models import BaselineFit, SeriesBaseline
@@ -100,6 +102,15 @@ class EpochMinute(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
+def _raw_rows(queryset: QuerySet) -> list[tuple]:
+    """A values_list query's rows as the driver returns them, without Django's per-row
+    converters (a few us a row, which months of rows turn into most of the job's time)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def _accumulate(index: SeriesIndex, matrix: np.ndarray, rows: list[tuple], first: int) -> None:
     """Add (service_id, country, column + first, n) rows to each series they count for: the
     service worldwide, its parent worldwide and the service in that country."""
@@ -148,7 +159,7 @@ def count_matrix(
         return matrix
     if service_ids is None:
         service_ids = {sid for sid, _ in index.keys}
-    rows = list(
+    rows = _raw_rows(
         ReportCount.objects.filter(
             service_id__in=service_ids,
             minute__gte=from_epoch_minute(first),
@@ -177,7 +188,7 @@ def hour_matrix(
     matrix = np.zeros((len(index), n_hours))
     if n_hours <= 0:
         return matrix
-    rows = list(
+    rows = _raw_rows(
         HourlyReportCount.objects.filter(
             service_id__in=service_ids,
             hour__gte=from_epoch_minute(first_hour * 60),
@@ -192,9 +203,12 @@ def hour_matrix(
 
 
 # Series fitted at once. Memory per chunk is dominated by the dispersion window (14 days of
-# minutes, ~20,000 float64 columns) and the fit's temporaries, about 8 copies of it: 500
-# series -> 500 x 20,160 x 8 B x 8 = 650 MB, under the 2 GB the hourly job may use.
-FIT_CHUNK_SERIES = 500
+# minutes, ~20,000 float64 columns) and the fit's temporaries, about 8 copies of it: 300
+# series -> 300 x 20,160 x 8 B x 8 = 390 MB; with two chunks being fitted and a third being
+# read, about 1 GB, well under the 2 GB the hourly job may use.
+FIT_CHUNK_SERIES = 300
+# Chunks fitted at once, one per core of the 2-core machine the job is sized for.
+FIT_THREADS = 2
 
 
 def _chunks(index: SeriesIndex, size: int) -> list[list[int]]:
@@ -242,7 +256,10 @@ def fit_baselines(
         seen = np.zeros(len(hours))
     else:
         seen = np.clip(hours + 60 - np.maximum(hours, since), 0, 60).astype(float)
+    span = (slots_start, minute_from, until)
     parts = []
+    running: deque = deque()
+    pool = ThreadPoolExecutor(max_workers=FIT_THREADS)
     for chunk in _chunks(index, chunk_series):
         sub = SeriesIndex([index.keys[i] for i in chunk], index.parent_of)
         feeds = _related_services(index, {sid for sid, _ in sub.keys})
@@ -265,9 +282,28 @@ def fit_baselines(
         at = (minute_from - slots_start) // 60
         sums[:, at : at + s.shape[1]] += s
         observed[:, at : at + o.shape[1]] += o
-        stage = engine.fit_profile(sums, observed, slots_start * 60, until * 60, 60, config)
-        parts.append((chunk, engine.fit_dispersion(stage, minutes, minute_from * 60, config)))
+        # The next chunk is read while the pool fits this one: numpy releases the GIL, so
+        # the fit of two chunks and the database read of a third overlap.
+        running.append((chunk, pool.submit(_fit_chunk, sums, observed, minutes, span, config)))
+        while len(running) > FIT_THREADS:  # bounds memory: chunks in flight
+            done, future = running.popleft()
+            parts.append((done, future.result()))
+    parts.extend((done, future.result()) for done, future in running)
+    pool.shutdown()
     return _gather(index, parts, until * 60, config)
+
+
+def _fit_chunk(
+    sums: np.ndarray,
+    observed: np.ndarray,
+    minutes: np.ndarray,
+    span: tuple[int, int, int],
+    config: engine.EngineConfig,
+) -> engine.Baseline:
+    """The numeric part of one chunk (no database: it runs in a worker thread)."""
+    slots_start, minute_from, until = span
+    stage = engine.fit_profile(sums, observed, slots_start * 60, until * 60, 60, config)
+    return engine.fit_dispersion(stage, minutes, minute_from * 60, config)
 
 
 def _gather(
