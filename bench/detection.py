@@ -348,6 +348,24 @@ def _stage(stage: str, env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _prepare_db(url: str, bench: str, n_services: int, keep_db: bool) -> bool:
+    """Create the benchmark's own database; True if it must be seeded (not reused)."""
+    import psycopg
+
+    name = urlsplit(bench).path.lstrip("/")
+    if keep_db:
+        try:
+            with psycopg.connect(bench) as conn:
+                found = conn.execute("SELECT count(*) FROM outages_service").fetchone()[0]
+            if found == n_services:
+                return False
+        except psycopg.Error:  # absent or never migrated: start afresh
+            pass
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(url, f'CREATE DATABASE "{name}"')
+    return True
+
+
 def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: bool) -> str:
     """Seed PostgreSQL, run the real tasks; returns the text to append to the summary line."""
     url = os.environ.get("DATABASE_URL", "")
@@ -355,30 +373,18 @@ def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: boo
         print("real jobs: skipped, DATABASE_URL must name a PostgreSQL database")
         return "; real jobs not run (no PostgreSQL)"
     bench = _bench_url(url)
-    name = urlsplit(bench).path.lstrip("/")
+    needs_seed = _prepare_db(url, bench, n_services, keep_db)
     _django(bench, history_days)
     from django.core.management import call_command
     from django.db import connection
 
     from detection.models import DetectionCursor
-    from outages.models import Service
     from reports.models import HourlyReportCount
 
-    connection.close()
-    fresh = True
-    try:
-        _admin(url, f'CREATE DATABASE "{name}"')
-    except Exception:  # already there (--keep-db): reuse it if seeded at this size
-        fresh = False
     call_command("migrate", verbosity=0)
     env = {**os.environ, "DATABASE_URL": bench, "PYTHONPATH": str(ROOT)}
     try:
-        if fresh or Service.objects.count() != n_services:
-            if not fresh:
-                connection.close()
-                _admin(url, f'DROP DATABASE "{name}" WITH (FORCE)')
-                _admin(url, f'CREATE DATABASE "{name}"')
-                call_command("migrate", verbosity=0)
+        if needs_seed:
             now = datetime.now(UTC)
             started = time.perf_counter()
             info = seed(n_services, n_countries, history_days, now)
@@ -420,7 +426,7 @@ def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: boo
     finally:
         connection.close()
         if not keep_db:
-            _admin(url, f'DROP DATABASE "{name}" WITH (FORCE)')
+            _admin(url, f'DROP DATABASE "{urlsplit(bench).path.lstrip("/")}" WITH (FORCE)')
     return (
         f"; real {fit['result']} series: fit {fit['wall']:.0f} s, peak {fit['peak_mb']:.0f} MB; "
         f"cycle {cycle['wall']:.1f} s, peak {cycle['peak_mb']:.0f} MB"

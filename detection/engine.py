@@ -15,6 +15,10 @@ Public API
     starts at ``start``. Learns, per series, a robust time-of-week profile (expected reports per
     bucket), the current level and negative-binomial dispersions per time scale. Accepts empty,
     all-zero and very short histories (priors take over). This is the hourly job.
+``slot_sums`` -> ``fit_profile`` -> ``fit_dispersion``
+    ``fit_baseline`` in stages, same arithmetic: the profile stage takes reports and observed
+    buckets per time-of-week slot instance (an hourly roll-up), the dispersion stage only the
+    last ``dispersion_days`` of buckets. The hourly job at scale (detection.series) uses these.
 ``Baseline.expected(times) -> (n_series, len(times))``
     Expected reports per bucket for buckets starting at ``times``.
 ``Baseline.take(index) -> Baseline``
