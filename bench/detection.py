@@ -1,31 +1,44 @@
 """Benchmark the live detection cycle (and the hourly baseline fit).
 
-Usage: python bench/detection.py [--sizes 1000 10000] [--countries 5]
+Usage: python bench/detection.py [--sizes 1000 10000] [--countries 5] [--real-services 10000]
 
 Series: N services x M countries plus N service-overall series (parent = sum of children).
 
 What is timed:
-- Baseline fit (the hourly job): ``fit_baseline`` on eight weeks of synthetic minute counts for
-  a SUBSET of the series (eight weeks x 50k series of minutes is 4 billion cells, too big for
-  a benchmark), reported per series and extrapolated linearly (the fit is vectorised, linear in
-  series x buckets).
-- Live cycle, for ALL N*M + N series: expected counts of the last 15 minutes from the baseline
+- The real jobs, from PostgreSQL (``DATABASE_URL`` must name a PostgreSQL database; the
+  benchmark works in its own database, ``<name>_bench_detection``, created, migrated and
+  dropped by it): 10,000 services x 5 countries + worldwide = 60,000 series with six months
+  of history, seeded with COPY (realistic sparse volumes: log-normal popularity, most series a
+  few reports a day, a few at several a minute; every service reported in every country, so
+  that all 50,000 country series are scored). Minute rows cover the last 28 days (what the
+  detector reads: 14 days for the dispersion, 28 for which countries qualify); older history
+  is seeded as the hourly roll-up, and the last 28 days are rolled up by the real roll-up.
+  Then the Celery tasks themselves (``refresh_baselines``, ``detect_spikes``,
+  ``roll_up_hourly_counts``, run with ``apply()``), each in a fresh process: wall time of the
+  task and the process's peak resident memory (``ru_maxrss``, Python and Django included).
+- Live cycle maths, for ALL N*M + N series: expected counts of the last 15 minutes from the baseline
   profile arrays, the 1/5/15-minute negative-binomial tests, the 15-minute threshold band and
   one hysteresis step. The baselines for the cycle are synthetic profile arrays of realistic
   shape (generated directly, not fitted) plus the latest 15 minutes of counts, which is all
   the cycle reads. Best of 3 runs.
 - Naive: the same maths with one Python iteration per series and scipy called per series,
   measured on a subset and extrapolated linearly to all series (said so in the output).
-The last line printed is the summary.
+The last line printed is the summary; the real jobs' figures are appended to it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
+import resource
+import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 from scipy import stats
@@ -37,7 +50,6 @@ from detection.engine import (
     WEEK,
     Baseline,
     EngineConfig,
-    fit_baseline,
     init_state,
     live_cycle,
 )
@@ -130,17 +142,307 @@ def naive_cycle(
         levels[i] = max(levels[i], 2 if run[1] >= 2 else 1 if run[0] >= 2 else 0)
 
 
-def bench_fit(n_services: int, n_countries: int, rng: np.random.Generator) -> float:
-    """Seconds per series to fit eight weeks of minute counts (subset of the series)."""
-    rates = synthetic_rates(n_services, n_countries, rng)
-    weeks = 8
-    minutes = np.arange(weeks * 7 * 1440)
-    slot = (minutes // 60) % 168
-    counts = rng.poisson(rates[:, slot]).astype(np.float64)
+# --- The real jobs, from PostgreSQL ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+# Reports per minute of a service (worldwide): log-normal, median 3 a day, a few at several a
+# minute; split over countries by Dirichlet shares, with a floor of one report every two days
+# per country (below it a country series would not exist at all in a month).
+POPULARITY_MEDIAN, POPULARITY_SIGMA, COUNTRY_FLOOR = 0.002, 2.0, 0.0003
+COUNTRIES = ["US", "IN", "GB", "DE", "BR", "FR", "JP", "MX", "CA", "ES"]
+MINUTE_DAYS = 28  # minute rows kept: what series_index (28 d) and the dispersion (14 d) read
+
+
+def _bench_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_bench_detection"))
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _django(url: str, history_days: int) -> None:
+    os.environ.update(
+        DATABASE_URL=url,
+        DETECTION_HISTORY_DAYS=str(history_days),
+        # Every service x country series with any report in 28 days is scored: the worst case.
+        DETECTION_MIN_COUNTRY_REPORTS="1",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+    import django
+
+    django.setup()
+
+
+def _copy(table: str, columns: str, lines: list[str]) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as c:
+        for start in range(0, len(lines), 200_000):
+            c.write("".join(lines[start : start + 200_000]))
+
+
+def seed(n_services: int, n_countries: int, history_days: int, now: datetime) -> dict:
+    """Services, six months of hourly roll-up and 28 days of minute rows, all by COPY."""
+    from django.db import connection, transaction
+
+    from outages.models import ProblemType, Service
+    from reports.models import HourlyReportCount, ReportCount
+
+    rng = np.random.default_rng(2025)
+    problems = [ProblemType.objects.create(slug=f"p{k}", name=f"Problem {k}") for k in range(3)]
+    Service.objects.bulk_create(
+        Service(slug=f"svc-{i}", name=f"Service {i}", category="other") for i in range(n_services)
+    )
+    ids = np.array(sorted(Service.objects.values_list("pk", flat=True)))
+    # One service in twenty is the child of another (an app of a family): parents' series
+    # sum their children's reports.
+    children = ids[rng.random(len(ids)) < 0.05]
+    parents = rng.choice(np.setdiff1d(ids, children), len(children))
+    for child, parent in zip(children.tolist(), parents.tolist(), strict=True):
+        Service.objects.filter(pk=child).update(parent_id=parent)
+    countries = COUNTRIES[:n_countries]
+    popularity = rng.lognormal(np.log(POPULARITY_MEDIAN), POPULARITY_SIGMA, len(ids))
+    shares = rng.dirichlet(np.full(n_countries, 0.7), len(ids))
+    rate = np.maximum(popularity[:, None] * shares, COUNTRY_FLOOR)  # (services, countries)
+    phase = rng.uniform(-8, 8, n_countries)
+    end_hour = int(now.timestamp()) // 3600
+    first_hour = end_hour - history_days * 24
+    minute_hour = end_hour - MINUTE_DAYS * 24  # minute rows from here on
+    hour_text = {
+        h: f"{datetime.fromtimestamp(h * 3600, UTC):%Y-%m-%d %H:%M:%S}+00"
+        for h in range(first_hour, end_hour + 1)
+    }
+    minute_text = np.array(
+        [
+            f"{datetime.fromtimestamp(m * 60, UTC):%Y-%m-%d %H:%M:%S}+00"
+            for m in range(minute_hour * 60, end_hour * 60 + int(now.minute))
+        ],
+        dtype=object,
+    )
+    hours = np.arange(first_hour, end_hour + 1)
+    hod, dow = (hours % 24)[None, :], ((hours // 24 + 3) % 7)[None, :]  # day 0 was a Thursday
+    shape = (1 + 0.7 * np.sin(2 * np.pi * (hod - 9 - phase[:, None]) / 24)) * np.where(
+        dow >= 5, 0.8, 1.0
+    )
+    hour_rows = minute_rows = 0
+    chunk = 250
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The rows are consistent by construction: skip the deferred foreign-key checks, which
+        # PostgreSQL would otherwise run one by one for 30 million rows at COMMIT.
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        for lo in range(0, len(ids), chunk):
+            sid = ids[lo : lo + chunk]
+            lam = 60 * rate[lo : lo + chunk, :, None] * shape[None]  # (s, c, hours)
+            # Over-dispersed: a gamma factor per hour (alpha 0.3) on top of Poisson noise.
+            n = rng.poisson(lam * rng.gamma(1 / 0.3, 0.3, lam.shape))
+            n[:, :, -1] = 0  # the current hour is not complete: minutes only
+            old = n[:, :, : minute_hour - first_hour]
+            s_i, c_i, h_i = np.nonzero(old)
+            lines = [
+                f"{s}\t{c}\t{hour_text[h]}\t{v}\n"
+                for s, c, h, v in zip(
+                    sid[s_i].tolist(),
+                    [countries[k] for k in c_i.tolist()],
+                    (h_i + first_hour).tolist(),
+                    old[s_i, c_i, h_i].tolist(),
+                    strict=True,
+                )
+            ]
+            _copy(HourlyReportCount._meta.db_table, "service_id, country, hour, count", lines)
+            hour_rows += len(lines)
+            # The last 28 days as minute rows: each hour's reports at uniform random minutes
+            # (the current hour's up to now), with a problem type each.
+            recent = n[:, :, minute_hour - first_hour :].copy()
+            recent[:, :, -1] = rng.poisson(rate[lo : lo + chunk] * shape[None, :, -1] * now.minute)
+            s_i, c_i, h_i = np.nonzero(recent)
+            reps = recent[s_i, c_i, h_i]
+            s_r, c_r, h_r = (np.repeat(a, reps) for a in (s_i, c_i, h_i))
+            span = np.where(h_r == recent.shape[2] - 1, max(now.minute, 1), 60)
+            minute = h_r * 60 + (rng.random(len(h_r)) * span).astype(np.int64)
+            problem = rng.choice(3, len(h_r), p=[0.6, 0.3, 0.1])
+            key = ((s_r * n_countries + c_r) * 3 + problem) * (recent.shape[2] * 60) + minute
+            key, count = np.unique(key, return_counts=True)
+            minute, rest = key % (recent.shape[2] * 60), key // (recent.shape[2] * 60)
+            problem, rest = rest % 3, rest // 3
+            c_k, s_k = rest % n_countries, rest // n_countries
+            lines = [
+                f"{s}\t{c}\t{p}\t{m}\t{v}\n"
+                for s, c, p, m, v in zip(
+                    sid[s_k].tolist(),
+                    [countries[k] for k in c_k.tolist()],
+                    [problems[k].pk for k in problem.tolist()],
+                    minute_text[minute].tolist(),
+                    count.tolist(),
+                    strict=True,
+                )
+            ]
+            _copy(
+                ReportCount._meta.db_table,
+                "service_id, country, problem_type_id, minute, count",
+                lines,
+            )
+            minute_rows += len(lines)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return {
+        "hour_rows": hour_rows,
+        "minute_rows": minute_rows,
+        "reports_per_minute": float(rate.sum()),
+    }
+
+
+def _task(name: str):
+    from detection import tasks as detection_tasks
+    from reports import tasks as report_tasks
+
+    return {
+        "fit": detection_tasks.refresh_baselines,
+        "cycle": detection_tasks.detect_spikes,
+        "roll-up": report_tasks.roll_up_hourly_counts,
+    }[name]
+
+
+STAGES = {"fit", "cycle", "roll-up", "graph"}
+
+
+def run_stage(stage: str) -> None:
+    """In a fresh process: run one task as Celery would (eagerly), print wall and peak RSS."""
+    _django(os.environ["DATABASE_URL"], int(os.environ["DETECTION_HISTORY_DAYS"]))
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
-    fit_baseline(counts, NOW - weeks * WEEK, BUCKET, CFG)
-    elapsed = time.perf_counter() - started
-    return elapsed / counts.shape[0]
+    if stage == "graph":
+        from detection.models import SeriesBaseline
+        from detection.selectors import baseline_band
+
+        row = SeriesBaseline.objects.order_by("-fit_id", "-position").first()
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        started = time.perf_counter()
+        result = len(
+            baseline_band(
+                row.service_id,
+                row.country,
+                [now - timedelta(minutes=5 * k) for k in range(288, 0, -1)],
+                5,
+            )[0]
+        )
+    else:
+        result = _task(stage).apply().get()
+    wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    print(json.dumps({"wall": wall, "peak_mb": _peak_mb(), "result": result, "cpu": cpu}))
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process since it started (VmHWM). Not ru_maxrss: Linux
+    carries that over from the forking parent's pages, which would count the seeder's."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _stage(stage: str, env: dict) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--stage", stage], env=env, capture_output=True, text=True
+    )
+    if out.returncode:
+        raise SystemExit(f"stage {stage} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _prepare_db(url: str, bench: str, n_services: int, keep_db: bool) -> bool:
+    """Create the benchmark's own database; True if it must be seeded (not reused)."""
+    import psycopg
+
+    name = urlsplit(bench).path.lstrip("/")
+    if keep_db:
+        try:
+            with psycopg.connect(bench) as conn:
+                found = conn.execute("SELECT count(*) FROM outages_service").fetchone()[0]
+            if found == n_services:
+                return False
+        except psycopg.Error:  # absent or never migrated: start afresh
+            pass
+    _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _admin(url, f'CREATE DATABASE "{name}"')
+    return True
+
+
+def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: bool) -> str:
+    """Seed PostgreSQL, run the real tasks; returns the text to append to the summary line."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        print("real jobs: skipped, DATABASE_URL must name a PostgreSQL database")
+        return "; real jobs not run (no PostgreSQL)"
+    bench = _bench_url(url)
+    needs_seed = _prepare_db(url, bench, n_services, keep_db)
+    _django(bench, history_days)
+    from django.core.management import call_command
+    from django.db import connection
+
+    from detection.models import DetectionCursor
+    from reports.models import HourlyReportCount
+
+    call_command("migrate", verbosity=0)
+    env = {**os.environ, "DATABASE_URL": bench, "PYTHONPATH": str(ROOT)}
+    try:
+        if needs_seed:
+            now = datetime.now(UTC)
+            started = time.perf_counter()
+            info = seed(n_services, n_countries, history_days, now)
+            print(
+                f"seeded {n_services} services x {n_countries} countries by COPY in "
+                f"{time.perf_counter() - started:.0f} s: {info['hour_rows']:,} hourly rows "
+                f"({history_days} days), {info['minute_rows']:,} minute rows ({MINUTE_DAYS} "
+                f"days), {info['reports_per_minute']:.0f} reports/min in all"
+            )
+            # The last 28 days were stored as minutes only: the real roll-up catches up.
+            roll = _stage("roll-up", env)
+            print(
+                f"hourly roll-up catch-up ({roll['result']} hours of minute rows): "
+                f"{roll['wall']:.1f} s, peak {roll['peak_mb']:.0f} MB"
+            )
+        roll = _stage("roll-up", env)
+        print(f"hourly roll-up, steady state: {roll['wall']:.1f} s, peak {roll['peak_mb']:.0f} MB")
+        fit = _stage("fit", env)
+        print(
+            f"hourly baseline fit (refresh_baselines task), {fit['result']} series x "
+            f"{history_days} days from PostgreSQL: {fit['wall']:.1f} s "
+            f"({fit['cpu']:.0f} s CPU in this process), peak {fit['peak_mb']:.0f} MB"
+        )
+        cycles = []
+        for _ in range(2):  # the first creates the status rows, the second updates them
+            last = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+            DetectionCursor.objects.update_or_create(pk=1, defaults={"last_minute": last})
+            connection.close()
+            cycles.append(_stage("cycle", env))
+        cycle = cycles[-1]
+        print(
+            f"live cycle (detect_spikes task, fresh process: decodes the fit), "
+            f"{fit['result']} series: first {cycles[0]['wall']:.1f} s, then "
+            f"{cycle['wall']:.1f} s ({cycle['result']} min scored), peak {cycle['peak_mb']:.0f} MB"
+        )
+        graph = _stage("graph", env)
+        print(f"graph band of one series (one day, 5-min buckets): {graph['wall'] * 1e3:.0f} ms")
+        print(f"hourly rows now: {HourlyReportCount.objects.count():,}; load: {os.getloadavg()}")
+    finally:
+        connection.close()
+        if not keep_db:
+            _admin(url, f'DROP DATABASE "{urlsplit(bench).path.lstrip("/")}" WITH (FORCE)')
+    return (
+        f"; real {fit['result']} series: fit {fit['wall']:.0f} s, peak {fit['peak_mb']:.0f} MB; "
+        f"cycle {cycle['wall']:.1f} s, peak {cycle['peak_mb']:.0f} MB"
+    )
 
 
 def main() -> None:
@@ -148,18 +450,16 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--countries", type=int, default=5)
     parser.add_argument("--naive-subset", type=int, default=300)
-    parser.add_argument("--fit-services", type=int, default=60)
+    parser.add_argument("--real-services", type=int, default=10_000)
+    parser.add_argument("--history-days", type=int, default=182)
+    parser.add_argument("--keep-db", action="store_true", help="keep (and reuse) the seeded db")
+    parser.add_argument("--stage", choices=sorted(STAGES), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.stage:
+        return run_stage(args.stage)
     rng = np.random.default_rng(42)
     m = args.countries
-
-    per_series_fit = bench_fit(args.fit_services, m, rng)
-    n_fit = args.fit_services * (m + 1)
-    print(
-        f"baseline fit (hourly job): {per_series_fit * 1e3:.2f} ms/series on {n_fit} series x "
-        f"8 weeks of minutes; extrapolated "
-        + ", ".join(f"{n}x{m}: {per_series_fit * n * (m + 1):.0f} s" for n in args.sizes)
-    )
+    real = real_jobs(args.real_services, m, args.history_days, args.keep_db)
 
     summary = ""
     for n in args.sizes:
@@ -185,7 +485,7 @@ def main() -> None:
             f"outage {int((result.level == 2).sum())}"
         )
         summary = f"detection: {n}x{m} in {best:.2f} s, {naive / best:.0f}x naive"
-    print(summary)
+    print(summary + real)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,13 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Hourly, before the refit: sum the last complete hour's minute counts into the hourly
+    # roll-up the refit reads months of history from (the refit also catches up if it lags).
+    "roll-up-hourly-counts": {
+        "task": "reports.tasks.roll_up_hourly_counts",
+        "schedule": crontab(minute=2),
+        "options": {"expires": 50 * 60},
+    },
     # Hourly: relearn every series' typical volume per time of week.
     "refresh-baselines": {
         "task": "detection.tasks.refresh_baselines",

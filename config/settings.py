@@ -249,7 +249,8 @@ LOGGING = {
 }
 
 # --- Detection ------------------------------------------------------------------------------
-# Minute-resolution history each hourly baseline fit reads (memory: series x days x 1440).
+# Days of history each hourly baseline fit reads: hourly roll-up rows (reports.HourlyReportCount)
+# plus the last EngineConfig.dispersion_days as minutes; memory is bounded by fitting in chunks.
 DETECTION_HISTORY_DAYS = env.int("DETECTION_HISTORY_DAYS", default=42)
 # A service gets its own series in a country once it had this many reports there in 28 days.
 DETECTION_MIN_COUNTRY_REPORTS = env.int("DETECTION_MIN_COUNTRY_REPORTS", default=200)

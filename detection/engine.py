@@ -15,6 +15,10 @@ Public API
     starts at ``start``. Learns, per series, a robust time-of-week profile (expected reports per
     bucket), the current level and negative-binomial dispersions per time scale. Accepts empty,
     all-zero and very short histories (priors take over). This is the hourly job.
+``slot_sums`` -> ``fit_profile`` -> ``fit_dispersion``
+    ``fit_baseline`` in stages, same arithmetic: the profile stage takes reports and observed
+    buckets per time-of-week slot instance (an hourly roll-up), the dispersion stage only the
+    last ``dispersion_days`` of buckets. The hourly job at scale (detection.series) uses these.
 ``Baseline.expected(times) -> (n_series, len(times))``
     Expected reports per bucket for buckets starting at ``times``.
 ``Baseline.take(index) -> Baseline``
@@ -131,6 +135,25 @@ def _quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
+def _nanmedian(x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """``np.nanmedian`` (same values, NaN where a slice has none) by one sort along ``axis``.
+
+    numpy's nanmedian goes through masked arrays for short axes, several times slower on the
+    (series, days, slots) arrays of the hourly job; NaN sorts last, so the middle of the
+    valid values is found by their count.
+    """
+    ordered = np.sort(np.moveaxis(np.asarray(x, dtype=float), axis, -1), axis=-1)
+    if ordered.shape[-1] == 0:
+        ordered = np.full((*ordered.shape[:-1], 1), np.nan)
+    valid = (~np.isnan(ordered)).sum(axis=-1, keepdims=True)
+    low = np.take_along_axis(ordered, np.maximum(valid - 1, 0) // 2, axis=-1)
+    high = np.take_along_axis(ordered, valid // 2 - (valid == 0), axis=-1)
+    with np.errstate(invalid="ignore"):
+        median = np.where(valid > 0, (low + high) / 2.0, np.nan)
+    median = np.moveaxis(median, -1, axis)
+    return median if keepdims else np.squeeze(median, axis=axis)
+
+
 def _robust_mean(x: np.ndarray, axis: int, n_per_value: float, z: float) -> np.ndarray:
     """Winsorised mean along ``axis``, ignoring NaN.
 
@@ -138,8 +161,8 @@ def _robust_mean(x: np.ndarray, axis: int, n_per_value: float, z: float) -> np.n
     rate over ``n_per_value`` buckets). Huber-style: past outages cannot inflate the baseline,
     while (unlike a plain median) sparse, skewed counts are not biased towards zero.
     """
-    med = _quiet(np.nanmedian, x, axis=axis, keepdims=True)
-    mad = _quiet(np.nanmedian, np.abs(x - med), axis=axis, keepdims=True)
+    med = _nanmedian(x, axis=axis, keepdims=True)
+    mad = _nanmedian(np.abs(x - med), axis=axis, keepdims=True)
     sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
     clipped = np.minimum(x, med + z * sd)
     return _quiet(np.nanmean, clipped, axis=axis)
@@ -243,24 +266,85 @@ def fit_baseline(
         counts = counts[:, -max_buckets:]
         n_buckets = max_buckets
     fitted_at = start_s + n_buckets * bucket_seconds
-    base = _prior_baseline(n, bucket_seconds, slot_seconds, config, fitted_at)
     if n_buckets == 0 or n == 0:
-        return base
+        return _prior_baseline(n, bucket_seconds, slot_seconds, config, fitted_at)
+    sums, observed, slots_start = slot_sums(counts, start_s, bucket_seconds, config)
+    stage = fit_profile(sums, observed, slots_start, fitted_at, bucket_seconds, config)
+    return fit_dispersion(stage, counts, start_s, config)
+
+
+def slot_sums(
+    counts: np.ndarray, start: object, bucket_seconds: float, config: EngineConfig | None = None
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Reports and observed buckets per time-of-week slot instance: the profile stage's input.
+
+    ``counts``: (n, n_buckets) as for ``fit_baseline``. Returns ``sums`` and ``observed``, both
+    (n, n_slots), and the UTC start of slot instance 0 (the slot holding ``start``). The
+    hourly job builds the same two arrays from an hourly roll-up instead of minutes.
+    """
+    config = config or EngineConfig()
+    counts = np.asarray(counts, dtype=float)
+    if counts.ndim == 1:
+        counts = counts[None, :]
+    start_s, bucket_seconds = float(to_epoch(start)), float(bucket_seconds)
+    slot_seconds = float(max(config.slot_minutes * 60, bucket_seconds))
+    n, n_buckets = counts.shape
+    slots_start = math.floor((start_s - MONDAY0) / slot_seconds) * slot_seconds + MONDAY0
+    if n_buckets == 0:
+        return np.zeros((n, 0)), np.zeros((n, 0)), slots_start
+    b_times = start_s + np.arange(n_buckets) * bucket_seconds
+    inst = ((b_times - slots_start) // slot_seconds).astype(np.int64)
+    firsts = np.flatnonzero(np.r_[True, inst[1:] != inst[:-1]])
+    seen = ~np.isnan(counts)
+    sums = np.zeros((n, int(inst[-1]) + 1))
+    observed = np.zeros_like(sums)
+    sums[:, inst[firsts]] = np.add.reduceat(np.where(seen, counts, 0.0), firsts, axis=1)
+    observed[:, inst[firsts]] = np.add.reduceat(seen.astype(float), firsts, axis=1)
+    return sums, observed, slots_start
+
+
+class ProfileStage(NamedTuple):
+    """What the profile stage hands the dispersion stage."""
+
+    baseline: Baseline  # profile and level fitted, dispersion still the prior
+    day_level: np.ndarray  # (n, n_days) level of every history day (NaN: unseen)
+    week0: float  # UTC start (a Monday) of day 0 of ``day_level``
+
+
+def fit_profile(
+    sums: np.ndarray,
+    observed: np.ndarray,
+    slots_start: float,
+    fitted_at: float,
+    bucket_seconds: float,
+    config: EngineConfig | None = None,
+) -> ProfileStage:
+    """Profile stage of ``fit_baseline``: time-of-week profile, day levels, current level.
+
+    ``sums``/``observed``: (n, n_slots) reports and observed buckets per slot instance from
+    ``slots_start`` (a slot boundary) to ``fitted_at`` (see ``slot_sums``). Needs no
+    minute data: this is what lets the hourly job read months of history as hourly sums.
+    """
+    config = config or EngineConfig()
+    sums, observed = np.atleast_2d(sums), np.atleast_2d(observed)
+    bucket_seconds = float(bucket_seconds)
+    slot_seconds = float(max(config.slot_minutes * 60, bucket_seconds))
+    n = sums.shape[0]
+    base = _prior_baseline(n, bucket_seconds, slot_seconds, config, float(fitted_at))
     spw, spd = round(WEEK / slot_seconds), round(DAY / slot_seconds)
     per_slot = slot_seconds / bucket_seconds  # buckets per slot (rate -> count conversion)
 
     # 1. Slot instances aligned to Monday 00:00 UTC, padded to whole weeks: mean rate per bucket.
-    week0 = MONDAY0 + math.floor((start_s - MONDAY0) / WEEK) * WEEK
-    b_times = start_s + np.arange(n_buckets) * bucket_seconds
-    inst = ((b_times - week0) // slot_seconds).astype(np.int64)
-    n_weeks = int(inst[-1] // spw) + 1
-    firsts = np.flatnonzero(np.r_[True, inst[1:] != inst[:-1]])
-    observed = ~np.isnan(counts)
-    sums = np.add.reduceat(np.where(observed, counts, 0.0), firsts, axis=1)
-    nobs = np.add.reduceat(observed.astype(float), firsts, axis=1)
+    week0 = MONDAY0 + math.floor((slots_start - MONDAY0) / WEEK) * WEEK
+    offset = round((slots_start - week0) / slot_seconds)
+    last = int((fitted_at - bucket_seconds - week0) // slot_seconds)
+    n_weeks = last // spw + 1
     grid = np.full((n, n_weeks * spw), np.nan)
+    width = min(sums.shape[1], n_weeks * spw - offset)
     with np.errstate(invalid="ignore", divide="ignore"):
-        grid[:, inst[firsts]] = np.where(nobs > 0, sums / nobs, np.nan)
+        grid[:, offset : offset + width] = np.where(
+            observed[:, :width] > 0, sums[:, :width] / observed[:, :width], np.nan
+        )
     days = grid.reshape(n, n_weeks * 7, spd)
 
     # 2. Day levels: winsorised ratio of sums against a first time-of-day profile.
@@ -273,7 +357,7 @@ def fit_baseline(
     den = np.where(seen, tod0[:, None, :], 0.0).sum(axis=2)
     with np.errstate(invalid="ignore", divide="ignore"):
         day_level = np.where(den > 0, num / den, np.nan)
-    typical = _quiet(np.nanmedian, day_level, axis=1, keepdims=True)
+    typical = _nanmedian(day_level, axis=1, keepdims=True)
     typical = np.where(np.isfinite(typical) & (typical > 0), typical, 1.0)
     day_level = day_level / typical  # median day = 1, so normalised values keep raw units
     # Sparse days carry little information: shrink towards the typical level (1).
@@ -330,16 +414,34 @@ def fit_baseline(
     level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
 
     base = dataclasses.replace(base, profile=profile, level=level)
-    # 5. Dispersion per time scale from the recent residuals.
-    hist_level = np.where(np.isnan(day_level), 1.0, day_level)
-    disp = _fit_dispersion(counts, b_times, week0, hist_level, base, config)
+    return ProfileStage(base, day_level, week0)
+
+
+def fit_dispersion(
+    stage: ProfileStage,
+    recent: np.ndarray,
+    recent_start: object,
+    config: EngineConfig | None = None,
+) -> Baseline:
+    """Dispersion stage of ``fit_baseline``: NB alphas from the latest minutes.
+
+    ``recent``: (n, k) counts of the buckets that end at the fit instant, oldest first (only
+    the last ``dispersion_days`` are read, so the hourly job loads just those);
+    ``recent_start``: UTC start of its column 0.
+    """
+    config = config or EngineConfig()
+    recent = np.atleast_2d(np.asarray(recent, dtype=float))
+    base = stage.baseline
+    b_times = float(to_epoch(recent_start)) + np.arange(recent.shape[1]) * base.bucket_seconds
+    hist_level = np.where(np.isnan(stage.day_level), 1.0, stage.day_level)
+    disp = _fit_dispersion(recent, b_times, stage.week0, hist_level, base, config)
     return dataclasses.replace(base, dispersion=disp)
 
 
 def _cap(x: np.ndarray, z: float, n_per_value: float) -> np.ndarray:
     """Upper winsorisation limit along axis 1 (across days), as in ``_robust_mean``."""
-    med = _quiet(np.nanmedian, x, axis=1, keepdims=True)
-    mad = _quiet(np.nanmedian, np.abs(x - med), axis=1, keepdims=True)
+    med = _nanmedian(x, axis=1, keepdims=True)
+    mad = _nanmedian(np.abs(x - med), axis=1, keepdims=True)
     sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
     return np.where(np.isnan(med), np.inf, med + z * sd)
 

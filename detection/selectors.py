@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 
 from detection import engine
-from detection.series import latest_fit, load_fit
+from detection.series import latest_fit, load_series
 
 
 def baseline_band(
@@ -22,11 +22,9 @@ def baseline_band(
     fit = latest_fit()
     if fit is None or not bucket_starts:
         return empty, empty
-    index, baseline = load_fit(fit)
-    i = index.position.get((service_id, country))
-    if i is None:
+    series = load_series(fit, service_id, country)
+    if series is None:
         return empty, empty
-    series = baseline.take(np.array([i]))
     first = bucket_starts[0].timestamp()
     minutes = first + 60.0 * np.arange(len(bucket_starts) * bucket_minutes)
     expected = series.expected(minutes)[0].reshape(len(bucket_starts), bucket_minutes).sum(axis=1)

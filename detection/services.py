@@ -32,6 +32,8 @@ from detection.series import (
 )
 from outages import selectors, snapshots
 from outages.models import Incident, IncidentLink, Level, LinkReason, Service, Status
+from reports.models import HourlyReportCount
+from reports.services import hourly_counts_roll_up
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +261,9 @@ def refresh_baselines(now: datetime | None = None) -> int:
     """Fit every series' baseline on its history up to the current minute; returns series."""
     now = now or timezone.now()
     config = engine_config()
+    # The fit reads months of history from the hourly roll-up: bring it up to date first
+    # (normally one hour or nothing: its own periodic task keeps it current).
+    hourly_counts_roll_up(now)
     index = series_index(now=now, min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS)
     baseline = fit_baselines(
         index,
@@ -361,13 +366,16 @@ def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = 
 
 
 def reset() -> None:
-    """Forget every incident, status, baseline and the cursor (the demo reseeds from zero)."""
+    """Forget every incident, status, baseline, the cursor and the hourly roll-up (the demo
+    reseeds from zero)."""
     with transaction.atomic():
         IncidentLink.objects.all().delete()
         Incident.objects.all().delete()
         Status.objects.all().delete()
         DetectionCursor.objects.all().delete()
         BaselineFit.objects.all().delete()
+        # Derived from the minute counts, which the demo replaces: rebuilt by the next fit.
+        HourlyReportCount.objects.all().delete()
 
 
 def replay(windows: list[tuple[datetime, datetime, list[int]]], now: datetime) -> int:

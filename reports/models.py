@@ -120,3 +120,33 @@ class ReportCount(models.Model):
         return (
             f"{self.service_id} {self.country} {self.problem_type_id} {self.minute}: {self.count}"
         )
+
+
+class HourlyReportCount(models.Model):
+    """Counted reports per service, country and UTC hour: ReportCount summed over problem
+    types and minutes, for reads of months of history (the hourly baseline fit).
+
+    Filled after the fact by reports.services.hourly_counts_roll_up (a periodic task), never by
+    the intake, so the intake writes no more rows per report. Only complete hours are rolled
+    up; a recomputed hour replaces its rows, so rolling up twice gives the same table.
+    """
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="+")
+    country = CountryField()
+    hour = models.DateTimeField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            # Also the index of the fit's reads: a chunk of services over a range of hours.
+            models.UniqueConstraint(
+                fields=["service", "hour", "country"], name="one_count_per_hour"
+            )
+        ]
+        indexes = [
+            # hourly_counts_roll_up finds the last hour rolled up.
+            models.Index(fields=["hour"], name="hourlycount_hour_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id} {self.country} {self.hour}: {self.count}"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
+from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from outages.models import ProblemType, Service
 from outages.selectors import bucket_start, minute_floor
 from reports.fingerprint import reporter_fingerprint
-from reports.models import AddressWindow, Report, ReportCount, ReporterWindow
+from reports.models import AddressWindow, HourlyReportCount, Report, ReportCount, ReporterWindow
 
 
 @dataclass(frozen=True)
@@ -133,3 +135,56 @@ def counts_add(cells: list[tuple[int, str, int, datetime, int]]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
+
+
+HOUR = timedelta(hours=1)
+# Hours per roll-up statement: bounds one transaction when a long history is rolled up first.
+ROLL_UP_BATCH = timedelta(days=7)
+
+
+def hourly_counts_roll_up(now: datetime | None = None) -> int:
+    """Roll ReportCount up into HourlyReportCount for every complete hour not yet rolled up.
+
+    Starts again at the last hour already rolled up (a report committed just after its hour
+    closed is then still counted) and stops before the current, incomplete hour. Each batch
+    of hours is deleted and recomputed in one transaction (INSERT ... SELECT, nothing goes
+    through Python), so running it twice, or two at once, gives the same rows. Returns the
+    number of hours rolled up.
+    """
+    now = now or timezone.now()
+    end = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    last = HourlyReportCount.objects.order_by("-hour").values_list("hour", flat=True).first()
+    if last is None:
+        first = ReportCount.objects.order_by("minute").values_list("minute", flat=True).first()
+        if first is None:
+            return 0
+        last = first.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    hours = 0
+    start = last
+    while start < end:
+        stop = min(start + ROLL_UP_BATCH, end)
+        _roll_up(start, stop)
+        hours += round((stop - start) / HOUR)
+        start = stop
+    return hours
+
+
+def _roll_up(start: datetime, stop: datetime) -> None:
+    """Recompute the hourly rows of hours start <= hour < stop from the minute rows."""
+    select = (
+        ReportCount.objects.filter(minute__gte=start, minute__lt=stop)
+        .annotate(hour=TruncHour("minute", tzinfo=UTC))
+        .values("service_id", "country", "hour")
+        .annotate(n=Sum("count"))
+        .values_list("service_id", "country", "hour", "n")
+        .order_by()
+    )
+    sql, params = select.query.sql_with_params()
+    table = HourlyReportCount._meta.db_table
+    with transaction.atomic(), connection.cursor() as cursor:
+        HourlyReportCount.objects.filter(hour__gte=start, hour__lt=stop).delete()
+        cursor.execute(
+            f"INSERT INTO {table} (service_id, country, hour, count) {sql} "
+            "ON CONFLICT (service_id, hour, country) DO UPDATE SET count = excluded.count",
+            params,
+        )

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from reports.fingerprint import purge_salts_before
-from reports.services import purge_dedupe_windows
+from reports.services import hourly_counts_roll_up, purge_dedupe_windows
 
 
 @shared_task(acks_late=True)
@@ -12,3 +12,9 @@ def purge_old_reporter_salts() -> int:
     """Idempotent: deleting already-deleted salts and windows deletes nothing."""
     now = timezone.now()
     return purge_salts_before(now.date()) + purge_dedupe_windows(now)
+
+
+# Safe under acks_late: each run recomputes whole hours from the minute rows (same result).
+@shared_task(acks_late=True)
+def roll_up_hourly_counts() -> int:
+    return hourly_counts_roll_up()

@@ -1,0 +1,87 @@
+"""The hourly job's staged fit (hourly slot sums + recent minutes) is the single-call fit."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+from detection.engine import (
+    MONDAY0,
+    WEEK,
+    EngineConfig,
+    fit_baseline,
+    fit_dispersion,
+    fit_profile,
+    slot_sums,
+)
+
+CFG = EngineConfig()
+# A Wednesday 13:17 UTC: the history starts and ends mid-hour, as the hourly job's does.
+START = MONDAY0 + 2900 * WEEK + 2 * 86_400 + 13 * 3600 + 17 * 60
+
+
+def bursty_history(n: int, minutes: int, seed: int) -> np.ndarray:
+    """Over-dispersed counts with a daily rhythm, a silent series and an unobserved start."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(minutes)
+    rate = rng.gamma(0.5, 2.0, (n, 1)) * (1.2 + np.sin(2 * np.pi * t / 1440))
+    counts = rng.poisson(rng.gamma(2.0, rate / 2.0)).astype(float)
+    counts[0, 4000:4060] += 300  # a past outage
+    counts[1] = 0.0
+    counts[2, :5000] = np.nan  # this series' history starts late
+    return counts
+
+
+def hourly(counts: np.ndarray, start: float) -> tuple[np.ndarray, np.ndarray, float]:
+    """What an hourly roll-up gives: reports and observed minutes per clock hour."""
+    pad = int((start - MONDAY0) % 3600 // 60)
+    padded = np.concatenate([np.full((counts.shape[0], pad), np.nan), counts], axis=1)
+    tail = -padded.shape[1] % 60
+    padded = np.concatenate([padded, np.full((counts.shape[0], tail), np.nan)], axis=1)
+    hours = padded.reshape(counts.shape[0], -1, 60)
+    return np.nansum(hours, axis=2), (~np.isnan(hours)).sum(axis=2).astype(float), start - pad * 60
+
+
+@pytest.mark.parametrize("days", [3, 20, 60])
+def test_staged_fit_from_hourly_sums_equals_the_single_call_fit(days: int) -> None:
+    counts = bursty_history(6, days * 1440 + 43, seed=days)
+    single = fit_baseline(counts, START, 60, CFG)
+
+    sums, observed, slots_start = hourly(counts, START)
+    fitted_at = START + counts.shape[1] * 60
+    stage = fit_profile(sums, observed, slots_start, fitted_at, 60, CFG)
+    recent = int(CFG.dispersion_days * 1440)  # only the minutes the dispersion reads
+    staged = fit_dispersion(
+        stage, counts[:, -recent:], fitted_at - counts[:, -recent:].shape[1] * 60, CFG
+    )
+
+    np.testing.assert_allclose(staged.profile, single.profile, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(staged.level, single.level, rtol=1e-12)
+    np.testing.assert_allclose(staged.dispersion, single.dispersion, rtol=1e-12)
+    assert staged.fitted_at == single.fitted_at
+
+
+def test_slot_sums_of_minutes_are_the_hourly_sums() -> None:
+    counts = bursty_history(3, 3 * 1440 + 7, seed=1)
+    sums, observed, slots_start = slot_sums(counts, START, 60, CFG)
+    expected_sums, expected_observed, expected_start = hourly(counts, START)
+    assert slots_start == expected_start
+    np.testing.assert_array_equal(sums, expected_sums)
+    np.testing.assert_array_equal(observed, expected_observed)
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_the_fit_median_is_numpys_nanmedian_value_for_value(axis: int) -> None:
+    from detection.engine import _nanmedian
+
+    rng = np.random.default_rng(axis)
+    x = np.round(rng.gamma(0.5, 2.0, (6, 9, 24)), 1)
+    x[rng.random(x.shape) < 0.4] = np.nan
+    x[0, :, :] = np.nan  # slices with nothing observed: NaN
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        expected = np.nanmedian(x, axis=axis, keepdims=True)
+    np.testing.assert_array_equal(_nanmedian(x, axis, keepdims=True), expected)
