@@ -10,7 +10,7 @@
   var range = { hours: 24, bucket: "15m" };
   // First paint uses the 24 h series embedded in the page; other ranges come from the API.
   var chart = new window.SpikeChart(el, payload.points, payload.incidents, strings,
-    document.querySelector('[data-field="series-rows"]'));
+    document.querySelector('[data-field="series-rows"]'), { now: payload.now });
   window.spikeChart = chart;
 
   function toPoints(rows) {
@@ -25,6 +25,7 @@
         var points = toPoints(rows);
         chart.setData(points);
         noBaseline.hidden = points.some(function (p) { return p[2] !== null; });
+        document.querySelector('[data-field="table-range"]').textContent = note.textContent;
       });
   }
 
@@ -42,8 +43,9 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (service) {
         if (!service) return;
-        document.querySelector('[data-testid="reports-15m"]').textContent = service.reports_last_15m;
-        document.querySelector('[data-testid="reports-1h"]').textContent = service.reports_last_hour;
+        var number = window.opendown.number;
+        document.querySelector('[data-testid="reports-15m"]').textContent = number(service.reports_last_15m);
+        document.querySelector('[data-testid="reports-1h"]').textContent = number(service.reports_last_hour);
         var headline = document.querySelector('[data-testid="headline"]');
         headline.className = "headline level-" + service.status;
         headline.querySelector('[data-field="headline"]').textContent = strings[service.status];
@@ -57,4 +59,20 @@
   }
 
   window.opendown.poll(refresh, POLL_MS);
+
+  // The report form's country: the visitor's earlier pick, kept in this browser's storage (a
+  // cookie would make every page personal and defeat page caching). A form sent back with
+  // errors keeps what was posted; the error summary gets the focus.
+  var KEY = "opendown.country";
+  var country = document.getElementById("id_country");
+  var errors = document.getElementById("report-errors");
+  function stored() { try { return localStorage.getItem(KEY); } catch (e) { return null; } }
+  if (country) {
+    var saved = stored();
+    if (saved && !errors && country.querySelector('option[value="' + CSS.escape(saved) + '"]')) country.value = saved;
+    country.addEventListener("change", function () {
+      try { if (country.value) localStorage.setItem(KEY, country.value); } catch (e) { /* private mode */ }
+    });
+  }
+  if (errors && document.activeElement !== errors) errors.focus();
 })();
