@@ -29,9 +29,9 @@
       });
   }
 
-  document.querySelectorAll(".ranges button").forEach(function (button) {
+  document.querySelectorAll(".ranges button[data-hours]").forEach(function (button) {
     button.addEventListener("click", function () {
-      document.querySelectorAll(".ranges button").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+      document.querySelectorAll(".ranges button[data-hours]").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
       range = { hours: Number(button.dataset.hours), bucket: button.dataset.bucket };
       note.textContent = strings[range.hours === 1 ? "1h" : range.hours + "h"] || "";
       loadSeries();
