@@ -74,5 +74,7 @@
       try { if (country.value) localStorage.setItem(KEY, country.value); } catch (e) { /* private mode */ }
     });
   }
-  if (errors && document.activeElement !== errors) errors.focus();
+  // The form posts to "#report-errors": the browser scrolls there and focuses the summary; this
+  // makes sure of it where a browser only scrolls.
+  if (errors) window.addEventListener("load", function () { if (document.activeElement !== errors) errors.focus(); });
 })();
