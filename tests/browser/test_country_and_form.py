@@ -35,7 +35,10 @@ def test_a_region_in_the_request_preselects_its_country(chromium, live_server, o
     context.close()
 
 
-def test_an_empty_report_is_refused_with_a_summary_that_takes_the_focus(page, outage):
+def test_an_empty_report_is_refused_with_a_summary_that_takes_the_focus(
+    chromium, live_server, outage
+):
+    context, page = new_page(chromium, live_server, "en")
     page.set_viewport_size({"width": 375, "height": 812})
     page.goto("/status/chatgpt/")
 
@@ -47,10 +50,11 @@ def test_an_empty_report_is_refused_with_a_summary_that_takes_the_focus(page, ou
     expect(summary).to_contain_text("Choose what is not working.")
     expect(summary).to_contain_text("Choose the country you are in.")
     # Each message is also next to its field, and the summary links there.
-    country_row = page.locator("p", has=page.locator("#id_country"))
+    country_row = page.locator(".field", has=page.locator("#id_country"))
     expect(country_row.locator(".errorlist")).to_contain_text("Choose the country you are in.")
     summary.get_by_role("link", name="Where are you?").click()
     expect(page.locator("#id_country")).to_be_in_viewport()
+    context.close()
 
 
 def test_the_chosen_country_is_remembered_in_the_browser_not_in_a_cookie(page, outage):
