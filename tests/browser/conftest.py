@@ -100,7 +100,7 @@ def quiet(transactional_db):
     return slack
 
 
-def axe_violations(page) -> list[dict]:
+def axe_violations(page, exclude: list[str] | None = None) -> list[dict]:
     """Runs the vendored axe-core (static/vendor/axe-core, no download) with WCAG 2.1 A/AA rules
     on the page as it is, and returns its violations (id, impact, nodes' selectors)."""
     from pathlib import Path
@@ -109,12 +109,14 @@ def axe_violations(page) -> list[dict]:
         path=str(Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe.min.js")
     )
     return page.evaluate(
-        """async () => {
-          const result = await axe.run(document, {
+        """async (exclude) => {
+          const context = exclude.length ? {exclude: exclude.map(s => [s])} : document;
+          const result = await axe.run(context, {
             runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
           });
           return result.violations.map(v => ({
             id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
           }));
-        }"""
+        }""",
+        exclude or [],
     )
