@@ -40,6 +40,16 @@
     return splits.map(function (s) { return f.format(new Date(s * 1000)); });
   }
 
+  // On the logarithmic axis: 0 and the powers of ten (with 2× and 5× when fewer than three
+  // decades show), instead of uPlot's nine lines a decade, too dense to read on a phone.
+  function logSplits(u) {
+    var max = u.scales.y.max, splits = [0], decade = 1, steps = max < 1000 ? [1, 2, 5] : [1];
+    for (; decade <= max; decade *= 10) {
+      steps.forEach(function (k) { if (k * decade <= max) splits.push(k * decade); });
+    }
+    return splits;
+  }
+
   function countTicks(u, splits) {
     return splits.map(function (v) { return v === null ? "" : fmtNumber(v); });
   }
@@ -152,7 +162,8 @@
       scales: { y: y },
       axes: [
         { stroke: "#3d4450", grid: { stroke: "#eaeef2" }, values: timeTicks },
-        { stroke: "#3d4450", grid: { stroke: "#eaeef2" }, size: axisWidth, values: countTicks },
+        Object.assign({ stroke: "#3d4450", grid: { stroke: "#eaeef2" }, size: axisWidth, values: countTicks },
+          this.log ? { splits: logSplits } : {}),
       ],
       hooks: {
         drawClear: [function (u) { self.drawIncidents(u); }],
