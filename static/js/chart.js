@@ -229,7 +229,12 @@
     this.tooltip.hidden = false;
     var left = u.valToPos(at, "x") + u.over.offsetLeft;
     var width = this.tooltip.offsetWidth;
-    this.tooltip.style.left = Math.min(Math.max(left - width / 2, 0), this.el.clientWidth - width) + "px";
+    this.tooltip.style.left = Math.max(0, Math.min(left - width / 2, this.el.clientWidth - width)) + "px";
+    // Above a point in the lower half, below one in the upper half: never over the spike.
+    var value = d[1][idx] !== null ? d[1][idx] : d[2][idx];
+    var y = u.valToPos(value || 0, "y"), plotHeight = u.over.clientHeight;
+    this.tooltip.style.top = (y < plotHeight / 2
+      ? u.over.offsetTop + plotHeight - this.tooltip.offsetHeight : 0) + "px";
   };
 
   SpikeChart.prototype.hideTip = function () {
