@@ -220,6 +220,10 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     start = incident.started_at - timedelta(hours=3)
     # 15-minute buckets (the detector's unit) unless the window is long enough to crowd them.
     bucket = 15 if end - start <= timedelta(hours=48) else 60
+    # The last bucket whole (its last minute), not cut short "3 hours after", which would draw
+    # a drop; only the bucket filling now stays partial, and the chart says so.
+    size = timedelta(minutes=bucket)
+    end = min(now, selectors.bucket_start(end, size) + size - timedelta(minutes=1))
     buckets = selectors.series_between(
         incident.service, start=start, end=end, bucket_minutes=bucket, country=incident.country
     )
