@@ -51,6 +51,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzipped (static files come precompressed from WhiteNoise above).
+    # BREACH: Django masks the CSRF token anew in every response and, since 4.2, pads each
+    # gzip stream with random bytes (Heal The Breach), so a page carrying a token leaks nothing.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -77,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "outages.context_processors.languages",
             ],
         },
     },
@@ -158,7 +163,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("hi", "हिन्दी"), ("bn", "বাংলা")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Country names in Hindi and Bengali (django-countries ships neither), generated from CLDR by
+# bin/country_names_po.py; kept apart from the hand-written catalogue.
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "countries"]
+# Indian digit grouping (1,14,527) for hi and bn, as the browser's Intl writes them.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -20,7 +21,6 @@ api_v1 = [
 ]
 
 urlpatterns: list = [
-    path("", include("outages.urls")),
     path("api/v1/", include((api_v1, "api"), namespace="v1")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -28,6 +28,9 @@ urlpatterns: list = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+# The pages in each language: English unprefixed (every existing URL stays as it is), the others
+# under /hi/, /bn/. The API, feeds' JSON and health stay outside, unchanged.
+urlpatterns += i18n_patterns(path("", include("outages.urls")), prefix_default_language=False)
 
 if settings.BENCH_REFERENCE:
     from reports.reference import reference_report

@@ -19,6 +19,18 @@ def sparkline_points(values: Sequence[float], *, width: int = 96, height: int = 
     )
 
 
+def sparkline_parts(
+    values: Sequence[float], *, width: int = 96, height: int = 24
+) -> tuple[str, str]:
+    """The sparkline split in two: the finished hours, and the last segment into the current,
+    still filling hour (drawn dashed, so a scaled-up partial hour is not read as a measurement).
+    """
+    points = sparkline_points(values, width=width, height=height).split(" ")
+    if len(points) < 2:
+        return " ".join(points), ""
+    return " ".join(points[:-1]), " ".join(points[-2:])
+
+
 def stacked_bars(
     columns: int, stacks: Sequence[Sequence[int]], *, width: int = 600, height: int = 160
 ) -> list[dict]:

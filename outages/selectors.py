@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -78,14 +79,22 @@ def _counts_in(
 
 
 def top_problems(
-    service: Service, *, start: datetime, end: datetime, country: str = "", limit: int = 3
+    service: Service,
+    *,
+    start: datetime,
+    end: datetime,
+    country: str = "",
+    limit: int = 3,
+    by: str = "",
 ) -> list[dict]:
     """The most reported problem types with their share in %, e.g. 59 % Website.
 
-    A parent's breakdown is by child service instead ("59 % ChatGPT"), as on Downdetector.
+    A parent's breakdown is by child service instead ("59 % ChatGPT"), as on Downdetector,
+    unless `by` asks for one ("problem" or "service"): the parent page shows both.
     """
     counts = _counts_in(service, start, end, country)
-    if Service.objects.filter(parent=service).exists():
+    by = by or ("service" if Service.objects.filter(parent=service).exists() else "problem")
+    if by == "service":
         rows = counts.values_list("service__slug", "service__name").annotate(n=Sum("count"))
     else:
         rows = counts.values_list("problem_type__slug", "problem_type__name").annotate(
@@ -251,13 +260,24 @@ def active_incident_groups(services: Iterable[Service]) -> list[IncidentGroup]:
 
 def incident_history(service: Service, *, limit: int = 10) -> list[Incident]:
     """The service's worldwide incidents, newest first, each with `linked` [(incident, link)]."""
-    incidents = list(incident_list().filter(service=service, country="")[:limit])
+    return list(incident_history_page(service, page=1, per_page=limit))
+
+
+def incident_history_page(service: Service, *, page: object, per_page: int = 10) -> Page:
+    """One page of the service's worldwide incidents, newest first, annotated as above.
+
+    Any page number a visitor can type (absent, "x", 9999) gives a page: the first or the last.
+    """
+    paginator = Paginator(incident_list().filter(service=service, country=""), per_page)
+    result = paginator.get_page(page)
+    incidents = list(result.object_list)
     linked = linked_services([i.pk for i in incidents])
     now = timezone.now()
     for incident in incidents:
         incident.linked = linked.get(incident.pk, [])
         incident.duration = (incident.ended_at or now) - incident.started_at
-    return incidents
+    result.object_list = incidents
+    return result
 
 
 def linked_services(incident_ids: list[int]) -> dict[int, list[tuple[Incident, IncidentLink]]]:

@@ -41,7 +41,9 @@ def home(request: HttpRequest) -> HttpResponse:
     lines = selectors.sparklines(services, now=now)
     for service in services:
         service.reports_last_hour = last_hour[service.pk]
-        service.sparkline = charts.sparkline_points(hourly_rate(lines[service.pk], now))
+        service.sparkline, service.sparkline_now = charts.sparkline_parts(
+            hourly_rate(lines[service.pk], now)
+        )
     services.sort(key=lambda s: (GRAVITY[s.level], -s.reports_last_hour, s.name))
     groups = [
         (level, level.label, [s for s in services if s.level == level])
@@ -84,6 +86,8 @@ def render_service_page(
     now = timezone.now()
     last_hour = selectors.window_start(now, 60)
     if form is None:
+        # Only a region the request names ("en-IN") preselects a country; otherwise the visitor
+        # picks one (the page's script restores an earlier pick from the browser's storage).
         form = ReportForm(
             service=service,
             initial={
@@ -96,7 +100,9 @@ def render_service_page(
         child_lines = selectors.sparklines(children, now=now)
         for child in children:
             child.reports_last_hour = child_totals[child.pk]
-            child.sparkline = charts.sparkline_points(hourly_rate(child_lines[child.pk], now))
+            child.sparkline, child.sparkline_now = charts.sparkline_parts(
+                hourly_rate(child_lines[child.pk], now)
+            )
     regions = selectors.region_heat(service, start=last_hour, end=now)
     active = selectors.active_incident(service)
     status_row = selectors.global_status(service)
@@ -112,14 +118,17 @@ def render_service_page(
         "reports_last_15m": selectors.report_totals(
             [service], start=selectors.window_start(now, 15), end=now
         )[service.pk],
-        "top_problems": selectors.top_problems(service, start=last_hour, end=now),
+        "top_problems": selectors.top_problems(service, start=last_hour, end=now, by="problem"),
+        # A parent's share per child service, shown under its own heading beside the problems.
+        "top_children": children
+        and selectors.top_problems(service, start=last_hour, end=now, by="service"),
         "regions": regions[:10],
         "tiles": tilemap.tiles(regions),
         "map_size": (tilemap.COLUMNS * tilemap.TILE, tilemap.ROWS * tilemap.TILE),
         "active_incident": active,
-        "incidents": selectors.incident_history(service),
+        "incidents": selectors.incident_history_page(service, page=request.GET.get("history")),
         "comments": selectors.recent_comments(service),
-        "chart": _chart_data(service, now),
+        **_chart_context(service, now),
         "ranges": RANGES,
         "js_strings": chart_strings(service),
         "form": form,
@@ -134,6 +143,18 @@ def chart_strings(service: Service) -> dict[str, str]:
         "typical": _("Typical"),
         "threshold": _("Alert threshold"),
         "incident": _("Incident"),
+        "chart": _("chart"),
+        "chart_name": _("Reports over time"),
+        "so_far": _("So far"),
+        "so_far_short": _("so far"),
+        "so_far_detail": _(
+            "%(count)s in %(minutes)s of %(of)s min; at this pace %(pace)s for the whole bucket"
+        ),
+        "log_note": _("Logarithmic scale, so the normal range stays visible."),
+        "log_note_ratio": _(
+            "Reports are up to %(ratio)s times the alert threshold: the scale is logarithmic, "
+            "so the normal range stays visible."
+        ),
         "outage": _("User reports indicate problems at %(name)s") % {"name": service.name},
         "possible": _("User reports indicate possible problems at %(name)s")
         % {"name": service.name},
@@ -146,21 +167,49 @@ def chart_strings(service: Service) -> dict[str, str]:
     }
 
 
-def _chart_data(service: Service, now) -> dict:  # type: ignore[no-untyped-def]
+def _series_context(
+    buckets: list[selectors.Bucket],
+    baseline: list[float | None],
+    threshold: list[float | None],
+    *,
+    now: datetime,
+    bucket_minutes: int,
+) -> tuple[list[list], list[dict]]:
+    """The series as the chart's JSON points and as the server-rendered table (newest first).
+
+    The table is what a visitor without JavaScript gets; its last row, still filling, says so.
+    """
+    size = timedelta(minutes=bucket_minutes)
+    points = [
+        [int(b.start.timestamp()), b.count, base, limit]
+        for b, base, limit in zip(buckets, baseline, threshold, strict=True)
+    ]
+    rows = [
+        {"start": b.start, "count": b.count, "baseline": base, "threshold": limit,
+         "partial": b.start + size > now}
+        for b, base, limit in zip(buckets, baseline, threshold, strict=True)
+    ]  # fmt: skip
+    return points, rows[::-1]
+
+
+def _chart_context(service: Service, now: datetime) -> dict:
     """The 24 h series with its band and 30 days of incident periods, embedded as JSON."""
     buckets = selectors.report_series(service, now=now, hours=24, bucket_minutes=15)
     baseline, threshold = baseline_band(service.pk, "", [b.start for b in buckets], 15)
     periods = selectors.incident_periods(service, since=now - timedelta(days=30))
+    points, rows = _series_context(buckets, baseline, threshold, now=now, bucket_minutes=15)
     return {
-        "slug": service.slug,
-        "points": [
-            [int(b.start.timestamp()), b.count, base, limit]
-            for b, base, limit in zip(buckets, baseline, threshold, strict=True)
-        ],
-        "incidents": [
-            [int(start.timestamp()), int(end.timestamp()) if end else None]
-            for start, end in periods
-        ],
+        "chart": {
+            "slug": service.slug,
+            # The server's clock: the chart tells the filling bucket by it, not the visitor's.
+            "now": now.timestamp(),
+            "points": points,
+            "incidents": [
+                [int(start.timestamp()), int(end.timestamp()) if end else None]
+                for start, end in periods
+            ],
+        },
+        "series_rows": rows,
     }
 
 
@@ -171,12 +220,17 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     start = incident.started_at - timedelta(hours=3)
     # 15-minute buckets (the detector's unit) unless the window is long enough to crowd them.
     bucket = 15 if end - start <= timedelta(hours=48) else 60
+    # The last bucket whole (its last minute), not cut short "3 hours after", which would draw
+    # a drop; only the bucket filling now stays partial, and the chart says so.
+    size = timedelta(minutes=bucket)
+    end = min(now, selectors.bucket_start(end, size) + size - timedelta(minutes=1))
     buckets = selectors.series_between(
         incident.service, start=start, end=end, bucket_minutes=bucket, country=incident.country
     )
     baseline, threshold = baseline_band(
         incident.service_id, incident.country, [b.start for b in buckets], bucket
     )
+    points, rows = _series_context(buckets, baseline, threshold, now=now, bucket_minutes=bucket)
     mix_bucket = 60 if end - start <= timedelta(hours=48) else 360
     mix_starts, mix = selectors.problem_mix_series(
         incident.service, start=start, end=end, bucket_minutes=mix_bucket
@@ -188,12 +242,11 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
         "related": selectors.related_incidents(incident),
         "bucket": bucket,
         "js_strings": chart_strings(incident.service),
+        "series_rows": rows,
         "chart": {
             "slug": incident.service.slug,
-            "points": [
-                [int(b.start.timestamp()), b.count, base, limit]
-                for b, base, limit in zip(buckets, baseline, threshold, strict=True)
-            ],
+            "now": now.timestamp(),
+            "points": points,
             "incidents": [
                 [
                     int(incident.started_at.timestamp()),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django_countries import countries
@@ -21,7 +22,13 @@ def country_from_accept_language(header: str) -> str:
 
 class ReportForm(forms.Form):
     problem = forms.ChoiceField(label=_("What is not working?"), widget=forms.RadioSelect)
-    country = LazyTypedChoiceField(label=_("Where are you?"), choices=countries)
+    # No silent default: without a region in the request the first option is "choose", and an
+    # unchosen country is an error, not Afghanistan (the first country in the list).
+    country = LazyTypedChoiceField(
+        label=_("Where are you?"),
+        choices=countries,
+        error_messages={"required": _("Choose the country you are in.")},
+    )
     comment = forms.CharField(
         label=_("Anything to add? (optional)"),
         max_length=COMMENT_MAX_LENGTH,
@@ -35,7 +42,12 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.service = service
         self.problem_types = {p.slug: p for p in service.problem_types.all()}
-        self.fields["problem"].choices = [(p.slug, p.name) for p in self.problem_types.values()]
+        # Problem names are catalogue English, translated here (outages/catalogue.py marks them).
+        self.fields["problem"].choices = [
+            (p.slug, gettext(p.name)) for p in self.problem_types.values()
+        ]
+        self.fields["problem"].error_messages["required"] = _("Choose what is not working.")
+        self.fields["country"].choices = [("", _("Choose your country…")), *countries]
 
     def clean_website(self) -> str:
         if self.cleaned_data["website"]:

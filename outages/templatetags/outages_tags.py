@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django import template
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -30,3 +31,14 @@ def level_word(level: str) -> str:
         "outage": _("Problems"),
         "possible": _("Possible problems"),
     }.get(level, _("No current problems"))
+
+
+@register.filter
+def num(value: float | None, digits: int = 0) -> str:
+    """A number as the page's language writes it, grouped: 114,527 in English, 1,14,527 in
+    Hindi and Bengali (config/formats), as Intl.NumberFormat writes it in the browser."""
+    if value is None:
+        return "\u2013"  # an en dash, as the chart's table shows a missing value
+    if digits:
+        return formats.number_format(round(value, digits), digits, force_grouping=True)
+    return formats.number_format(round(value), force_grouping=True)

@@ -1,7 +1,9 @@
 // Shared by every page: local times and a polite poller. Data are UTC; people read local time.
 (function () {
   "use strict";
-  var lang = document.documentElement.lang || undefined;
+  // Western digits in every language: the server renders counts, dates and the translated
+  // texts with them, and a page must not mix two digit systems (Bengali's default is ০-৯).
+  var lang = (document.documentElement.lang || "en") + "-u-nu-latn";
   var formats = {
     time: { hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
     datetime: { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
@@ -29,8 +31,20 @@
     });
   }
 
-  var language = document.getElementById("lang-select");
-  if (language) language.addEventListener("change", function () { language.form.submit(); });
+  function number(value, digits) {
+    if (value === null || value === undefined) return "–";
+    return new Intl.NumberFormat(lang, { maximumFractionDigits: digits || 0 }).format(value);
+  }
+
+  // Without JavaScript times stay in UTC and the page says so; with it they are local, and
+  // the sentences that name the time zone switch to their "your time zone" version.
+  function jsTexts(root) {
+    (root || document).querySelectorAll("[data-js-text]").forEach(function (el) {
+      el.textContent = el.dataset.jsText;
+    });
+  }
+
   localise(document);
-  window.opendown = { localise: localise, poll: poll, lang: lang };
+  jsTexts(document);
+  window.opendown = { localise: localise, jsTexts: jsTexts, poll: poll, lang: lang, number: number };
 })();

@@ -1,8 +1,7 @@
-// Home page: instant search, filters that apply on change, and live status from the JSON API.
+// Home page: instant search, filters applied by their button, and live status from the JSON API.
 (function () {
   "use strict";
   var POLL_MS = 30000;
-  var form = document.querySelector(".filters");
   var search = document.getElementById("q");
   var live = document.getElementById("live");
 
@@ -20,10 +19,9 @@
     live.querySelector(".no-match").hidden = shown > 0;
   }
 
+  // Typing filters the list in place; the category and country menus apply only when the
+  // Filter button is pressed (an explicit action: arrowing through a menu must not reload).
   search.addEventListener("input", applySearch);
-  ["category", "country"].forEach(function (id) {
-    document.getElementById(id).addEventListener("change", function () { form.submit(); });
-  });
 
   function getJSON(url) {
     return fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); });
@@ -54,7 +52,7 @@
       if (now !== shownSignature()) return redraw();
       services.forEach(function (s) {
         var cell = live.querySelector('.service-row[data-slug="' + s.slug + '"] [data-field="reports"]');
-        if (cell) cell.textContent = s.reports_last_hour;
+        if (cell) cell.textContent = window.opendown.number(s.reports_last_hour);
       });
     }).catch(function () { /* offline or throttled: try again at the next tick */ });
   }
@@ -69,6 +67,7 @@
         if (!fresh) return;
         live.innerHTML = fresh.innerHTML;
         window.opendown.localise(live);
+        window.opendown.jsTexts(live);
         applySearch();
       });
   }

@@ -5,5 +5,5 @@
   var strings = JSON.parse(document.getElementById("js-strings").textContent);
   window.spikeChart = new window.SpikeChart(
     document.getElementById("spike-chart"), payload.points, payload.incidents, strings,
-    document.querySelector('[data-field="series-rows"]'));
+    document.querySelector('[data-field="series-rows"]'), { now: payload.now });
 })();

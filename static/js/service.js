@@ -10,7 +10,7 @@
   var range = { hours: 24, bucket: "15m" };
   // First paint uses the 24 h series embedded in the page; other ranges come from the API.
   var chart = new window.SpikeChart(el, payload.points, payload.incidents, strings,
-    document.querySelector('[data-field="series-rows"]'));
+    document.querySelector('[data-field="series-rows"]'), { now: payload.now });
   window.spikeChart = chart;
 
   function toPoints(rows) {
@@ -25,12 +25,13 @@
         var points = toPoints(rows);
         chart.setData(points);
         noBaseline.hidden = points.some(function (p) { return p[2] !== null; });
+        document.querySelector('[data-field="table-range"]').textContent = note.textContent;
       });
   }
 
-  document.querySelectorAll(".ranges button").forEach(function (button) {
+  document.querySelectorAll(".ranges button[data-hours]").forEach(function (button) {
     button.addEventListener("click", function () {
-      document.querySelectorAll(".ranges button").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+      document.querySelectorAll(".ranges button[data-hours]").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
       range = { hours: Number(button.dataset.hours), bucket: button.dataset.bucket };
       note.textContent = strings[range.hours === 1 ? "1h" : range.hours + "h"] || "";
       loadSeries();
@@ -42,8 +43,9 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (service) {
         if (!service) return;
-        document.querySelector('[data-testid="reports-15m"]').textContent = service.reports_last_15m;
-        document.querySelector('[data-testid="reports-1h"]').textContent = service.reports_last_hour;
+        var number = window.opendown.number;
+        document.querySelector('[data-testid="reports-15m"]').textContent = number(service.reports_last_15m);
+        document.querySelector('[data-testid="reports-1h"]').textContent = number(service.reports_last_hour);
         var headline = document.querySelector('[data-testid="headline"]');
         headline.className = "headline level-" + service.status;
         headline.querySelector('[data-field="headline"]').textContent = strings[service.status];
@@ -57,4 +59,22 @@
   }
 
   window.opendown.poll(refresh, POLL_MS);
+
+  // The report form's country: the visitor's earlier pick, kept in this browser's storage (a
+  // cookie would make every page personal and defeat page caching). A form sent back with
+  // errors keeps what was posted; the error summary gets the focus.
+  var KEY = "opendown.country";
+  var country = document.getElementById("id_country");
+  var errors = document.getElementById("report-errors");
+  function stored() { try { return localStorage.getItem(KEY); } catch (e) { return null; } }
+  if (country) {
+    var saved = stored();
+    if (saved && !errors && country.querySelector('option[value="' + CSS.escape(saved) + '"]')) country.value = saved;
+    country.addEventListener("change", function () {
+      try { if (country.value) localStorage.setItem(KEY, country.value); } catch (e) { /* private mode */ }
+    });
+  }
+  // The form posts to "#report-errors": the browser scrolls there and focuses the summary; this
+  // makes sure of it where a browser only scrolls.
+  if (errors) window.addEventListener("load", function () { if (document.activeElement !== errors) errors.focus(); });
 })();

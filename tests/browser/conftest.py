@@ -86,3 +86,37 @@ def outage(transactional_db):
     detection.refresh_baselines(now - timedelta(minutes=45))
     detection.detect_spikes(timezone.now())
     return chatgpt
+
+
+@pytest.fixture
+def quiet(transactional_db):
+    """Slack with two quiet weeks and a fitted baseline: nothing unusual now."""
+    slack = ServiceFactory(slug="slack", name="Slack", problems=["login", "messaging"])
+    now = timezone.now().replace(second=0, microsecond=0)
+    history = 14 * 24 * 60
+    counts = np.random.default_rng(12).poisson(2.0, size=history)
+    store_minute_counts(slack, now - timedelta(minutes=history - 1), counts)
+    detection.refresh_baselines(now - timedelta(minutes=45))
+    return slack
+
+
+def axe_violations(page, exclude: list[str] | None = None) -> list[dict]:
+    """Runs the vendored axe-core (static/vendor/axe-core, no download) with WCAG 2.1 A/AA rules
+    on the page as it is, and returns its violations (id, impact, nodes' selectors)."""
+    from pathlib import Path
+
+    page.add_script_tag(
+        path=str(Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe.min.js")
+    )
+    return page.evaluate(
+        """async (exclude) => {
+          const context = exclude.length ? {exclude: exclude.map(s => [s])} : document;
+          const result = await axe.run(context, {
+            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+          });
+          return result.violations.map(v => ({
+            id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(" ")).slice(0, 5),
+          }));
+        }""",
+        exclude or [],
+    )

@@ -138,3 +138,32 @@ def test_home_lists_services(client, chatgpt):
 
     assert "ChatGPT" in page
     assert "/status/chatgpt/" in page
+
+
+@pytest.mark.parametrize("header", ["en", "hi", "bn", ""])
+def test_a_request_naming_no_region_preselects_no_country(client, chatgpt, header):
+    page = client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE=header).content.decode()
+
+    assert re.search(r'<option value="" selected>Choose your country…</option>', page)
+    assert not re.search(r'<option value="AF" selected>', page)
+
+
+def test_a_report_without_a_country_is_refused_with_a_summary(browser, chatgpt):
+    token = csrf_token(browser)
+
+    response = browser.post(
+        "/status/chatgpt/report/", {"problem": "login", "country": "", "csrfmiddlewaretoken": token}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 400
+    summary = re.search(r'<div class="error-summary".*?</div>', page, re.S).group(0)
+    assert 'href="#id_country"' in summary
+    assert "Choose the country you are in." in summary
+    assert Report.objects.count() == 0
+
+
+def test_the_form_posts_to_its_error_summary_so_the_browser_lands_there(client, chatgpt):
+    page = client.get("/status/chatgpt/").content.decode()
+
+    assert 'action="/status/chatgpt/report/#report-errors"' in page

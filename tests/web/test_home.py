@@ -42,8 +42,11 @@ def test_each_service_shows_a_24_hour_sparkline_and_its_last_hour(client, servic
     page = client.get("/").content.decode()
 
     row = re.search(r'data-slug="chatgpt".*?</li>', page, re.S).group(0)
-    points = re.search(r'<polyline points="([^"]+)"', row).group(1).split()
-    assert len(points) == 24
+    finished = re.search(r'<polyline points="([^"]+)"', row).group(1).split()
+    filling = re.search(r'<polyline class="now" points="([^"]+)"', row).group(1).split()
+    # 23 finished hours, then the dashed segment into the current one: 24 hours in all.
+    assert (len(finished), len(filling)) == (23, 2)
+    assert filling[0] == finished[-1]
     assert re.search(r'data-field="reports">7<', row)
     assert "Problems" in row
 
@@ -85,16 +88,39 @@ def test_search_works_without_javascript_by_name_or_slug(client, services):
     ("language", "text"),
     [("hi", "क्या यह बंद है, या सिर्फ़ मेरे साथ हो रहा है?"), ("bn", "এটা কি বন্ধ, নাকি শুধু আমার সমস্যা?")],
 )
-def test_home_is_served_in_hindi_and_bengali_by_accept_language(client, services, language, text):
-    page = client.get("/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+def test_home_is_served_in_hindi_and_bengali_under_their_prefix(client, services, language, text):
+    page = client.get(f"/{language}/").content.decode()
 
     assert f'<html lang="{language}">' in page
     assert text in page
 
 
-def test_language_selector_switches_the_language(client, services):
-    client.post("/i18n/setlang/", {"language": "bn", "next": "/"})
+def test_language_menu_links_to_the_same_page_in_each_language(client, services):
+    page = client.get("/?q=chat").content.decode()
 
-    page = client.get("/").content.decode()
+    menu = re.search(r'<nav class="lang".*?</nav>', page, re.S).group(0)
+    assert 'href="/?q=chat"' in menu
+    assert 'href="/hi/?q=chat"' in menu
+    assert 'href="/bn/?q=chat"' in menu
+    assert "এখন" in client.get("/bn/?q=chat").content.decode()  # "Now"
 
-    assert "এখন" in page  # "Now"
+
+def test_english_urls_stay_english_whatever_the_browser_asks(client, services):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="bn").content.decode()
+
+    assert '<html lang="en">' in page
+
+
+def test_every_page_names_its_versions_in_other_languages(client, services):
+    page = client.get("/status/chatgpt/").content.decode()
+
+    assert (
+        '<link rel="alternate" hreflang="hi" href="http://testserver/hi/status/chatgpt/">' in page
+    )
+    assert (
+        '<link rel="alternate" hreflang="bn" href="http://testserver/bn/status/chatgpt/">' in page
+    )
+    assert (
+        '<link rel="alternate" hreflang="x-default" href="http://testserver/status/chatgpt/">'
+        in page
+    )
