@@ -231,3 +231,10 @@ def test_page_is_translated(client, chatgpt, language, headline, button):
 
     assert headline in page
     assert button in page
+
+
+def test_api_answers_are_not_compressed_even_when_the_client_accepts_it(client, chatgpt):
+    response = client.get("/api/v1/services/chatgpt/", HTTP_ACCEPT_ENCODING="gzip")
+
+    assert "Content-Encoding" not in response
+    assert json.loads(response.content)["slug"] == "chatgpt"
