@@ -11,7 +11,7 @@ DEV_ENV := DEBUG=1
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install run serve bench-ingest bench-faults test test-browser lint format migrate seed worker bench-detection eval-detection check-deploy clean
+.PHONY: install run serve bench-ingest bench-faults test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
 
 install: $(STAMP)
 
@@ -78,6 +78,10 @@ bench-detection: install
 
 eval-detection: install
 	$(DEV_ENV) $(BIN)/python bench/eval_detection.py
+
+# Recall, delay and false alarms on simulated report streams (detection.simulate).
+eval-outages: install
+	$(BIN)/python bench/eval_outages.py
 
 clean:
 	rm -rf var $(VENV)

@@ -10,7 +10,7 @@ Public API
 ----------
 ``EngineConfig``
     Frozen dataclass, every tunable. One global configuration.
-``fit_baseline(counts, start, bucket_seconds, config) -> Baseline``
+``fit_baseline(counts, start, bucket_seconds, config, exclude=None) -> Baseline``
     ``counts``: (n_series, n_buckets) report counts, oldest first, NaN = not observed; column 0
     starts at ``start``. Learns, per series, a robust time-of-week profile (expected reports per
     bucket), the current level and negative-binomial dispersions per time scale. Accepts empty,
@@ -38,13 +38,12 @@ bucket_seconds) -> (HysteresisState, level)``
     cycles.
 ``live_cycle(recent, recent_start, baseline, state, config) -> (ScoreResult, state, level)``
     Convenience: expected + score_window + step_state for one live cycle.
-``score_series(timestamps, values, config, bucket_seconds=None) -> (anomaly_score, label)``
+``score_series(timestamps, values, config, bucket_seconds=None) -> SeriesScores``
     Offline streaming runner for one series (NAB CSVs, ``manage.py score_series``): no
-    look-ahead, hourly refits like the live job, the same functions as live, plus
-    ``novel_surprise`` so the score and the alarms mark onsets and escalations of bursts.
-``novel_surprise(surprise, config, bucket_seconds) -> (n_rows,)``
-    Per-row surprise beyond the worst of the previous ``onset_memory_minutes`` (no
-    look-ahead). Live, keep a per-series running max of ``ScoreResult.surprise``.
+    look-ahead, hourly refits like the live job, the same functions and decisions as live:
+    ``(anomaly_score, label, level)``, label = an incident opens or its severity rises.
+``incident_mask(levels, config, bucket_seconds) -> bool array``
+    What the next fit leaves out: the first day of every confirmed incident.
 """
 
 from __future__ import annotations
@@ -87,25 +86,31 @@ class EngineConfig:
     dispersion_prior_weight: float = 200.0  # prior strength, in (reports per window)^2
     dispersion_min: float = 0.002
     dispersion_max: float = 10.0
-    dispersion_trim_z: tuple[float, ...] = (8.0, 6.0)  # outlier cuts of the two passes
+    # Outlier cuts of the two trimming passes. The first pass starts from a robust alpha
+    # (the median of per-window estimates, 50% breakdown), so a surge that comes back every
+    # day cannot widen the first cut enough to survive it.
+    dispersion_trim_z: tuple[float, ...] = (8.0, 6.0)
+    dispersion_robust_windows: int = 1440  # windows (spread over the period) for that start
     dispersion_max_windows: int = 10_080  # per scale: a week of minutes is plenty
     # --- spike test ---------------------------------------------------------------------------
-    scales_minutes: tuple[int, ...] = (1, 5, 15)
+    # 1-15 min catch crashes; 60 and 240 min accumulate the excess of slow surges and partial
+    # outages that no short window sees at once (a scan of likelihood ratios over horizons).
+    scales_minutes: tuple[int, ...] = (1, 5, 15, 30, 60, 120, 240)
     # 1e-5 keeps quiet weeks of realistic, over-dispersed demo traffic free of false
     # "possible" incidents (1e-4 gave about one per service a month); see test_demo_detection.
     p_possible: float = 1e-5  # Bonferroni-adjusted over the scales
     p_outage: float = 1e-8
     min_excess_possible: float = 10.0  # reports above expected in the window, absolute floor
     min_excess_outage: float = 20.0
+    current_minutes: float = 15.0  # the latest minutes a longer window must still be high in
     # --- hysteresis ---------------------------------------------------------------------------
     rise_minutes: float = 2.0  # a raised raw level must hold this long to open/raise
     fall_minutes: float = 15.0  # and be gone this long to lower/close
-    # --- offline runner (score_series): alarms on onsets and escalations --------------------
-    label_level: int = OUTAGE  # alarms need the confirmed state at least here
-    onset_memory_minutes: float = 1440.0  # "novel" = beyond the worst surprise of the last day
-    onset_discount: float = 1.0
-    label_novelty: bool = True  # alarm = state >= label_level and novel surprise >= outage;
-    # False: alarm = the row where the state rises to label_level
+    # --- what the fit leaves out -------------------------------------------------------------
+    # Stretches under a confirmed incident are left out of the fit (level, profile and
+    # dispersion), so a surge neither raises tomorrow's baseline nor widens the noise band;
+    # but only the first day of an incident: a change that lasts longer is the new normal.
+    exclude_incident_minutes: float = 1440.0
 
     def buckets(self, minutes: float, bucket_seconds: float) -> int:
         """Number of buckets covering ``minutes`` (at least one)."""
@@ -237,6 +242,7 @@ def fit_baseline(
     start: object,
     bucket_seconds: float,
     config: EngineConfig | None = None,
+    exclude: np.ndarray | None = None,
 ) -> Baseline:
     """Fit baselines from history.
 
@@ -249,9 +255,15 @@ def fit_baseline(
     sums against the profile; the current level is their recency-weighted mean (growth,
     decline). Past outages are clipped everywhere. Dispersions come from the residuals of the
     last ``dispersion_days`` (method of moments, see ``_fit_dispersion``).
+
+    ``exclude``: optional boolean mask shaped like ``counts``, True where the buckets must not
+    shape the baseline (stretches under a confirmed incident, see ``incident_mask``); they are
+    treated as not observed.
     """
     config = config or EngineConfig()
     counts = np.asarray(counts, dtype=float)
+    if exclude is not None:
+        counts = np.where(np.asarray(exclude, dtype=bool).reshape(counts.shape), np.nan, counts)
     if counts.ndim == 1:
         counts = counts[None, :]
     n, n_buckets = counts.shape
@@ -307,7 +319,9 @@ class ProfileStage(NamedTuple):
     """What the profile stage hands the dispersion stage."""
 
     baseline: Baseline  # profile and level fitted, dispersion still the prior
-    day_level: np.ndarray  # (n, n_days) level of every history day (NaN: unseen)
+    # (n, n_days) the level the live test would have used on every history day: forecast from
+    # the days before it (``_forecast_levels``); 1 where there were none.
+    day_level: np.ndarray
     week0: float  # UTC start (a Monday) of day 0 of ``day_level``
 
 
@@ -414,7 +428,11 @@ def fit_profile(
     level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
 
     base = dataclasses.replace(base, profile=profile, level=level)
-    return ProfileStage(base, day_level, week0)
+    # The dispersion stage measures residuals against the level the live test would have used
+    # on each day (from the days before it), not the day's own level: the day-to-day error of
+    # the level is part of what a 1- to 4-hour window sees, and leaving it out makes the long
+    # scales far too sure.
+    return ProfileStage(base, _forecast_levels(day_level, w, config), week0)
 
 
 def fit_dispersion(
@@ -436,6 +454,21 @@ def fit_dispersion(
     hist_level = np.where(np.isnan(stage.day_level), 1.0, stage.day_level)
     disp = _fit_dispersion(recent, b_times, stage.week0, hist_level, base, config)
     return dataclasses.replace(base, dispersion=disp)
+
+
+def _forecast_levels(day_level: np.ndarray, w: np.ndarray, config: EngineConfig) -> np.ndarray:
+    """Per day, the current level as the fit would have computed it the day before: the
+    recency-weighted mean of the previous ``level_days`` day levels (1 where none)."""
+    n, n_days = day_level.shape
+    num, den = np.zeros((n, n_days)), np.zeros((n, n_days))
+    seen = ~np.isnan(day_level)
+    for lag in range(1, int(config.level_days) + 1):  # a week of lags, vectorised over series
+        weight = 0.5 ** ((lag - 1) / config.level_halflife_days) * np.where(seen, w, 0.0)
+        num[:, lag:] += (weight * np.where(seen, day_level, 0.0))[:, :-lag]
+        den[:, lag:] += weight[:, :-lag]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = np.where(den > 0, num / den, 1.0)
+    return np.where(np.isfinite(level) & (level > 0), level, 1.0)
 
 
 def _cap(x: np.ndarray, z: float, n_per_value: float) -> np.ndarray:
@@ -502,7 +535,7 @@ def _fit_dispersion(
         term = (x - mu) ** 2 - x
         mu2 = mu**2
         kw = config.dispersion_prior_weight
-        alpha = np.full(n, 1.0)
+        alpha = _robust_alpha(x, mu, valid, config)
         for z_cut in config.dispersion_trim_z:  # generous fit, then trim with it
             # keep windows with x - mu <= z * sd + 3, sd^2 = mu + alpha mu^2 (no sqrt needed)
             ok = valid & (over <= z_cut**2 * (mu + alpha[:, None] * mu2))
@@ -512,6 +545,32 @@ def _fit_dispersion(
             alpha = np.clip(alpha, config.dispersion_min, config.dispersion_max)
         out[:, j] = alpha
     return out
+
+
+# Median of a chi-square with one degree of freedom: the median squared z of normal noise.
+_MEDIAN_CHI2_1 = 0.4549364
+
+
+def _robust_alpha(
+    x: np.ndarray, mu: np.ndarray, valid: np.ndarray, config: EngineConfig
+) -> np.ndarray:
+    """A start for the trimmed fit that outliers cannot move: the median of per-window alphas.
+
+    Window i's squared Pearson residual (x - mu)^2 / (mu + a mu^2) is above the chi-square
+    median exactly when a < a_i = ((x - mu)^2 / 0.455 - mu) / mu^2, so the alpha at which the
+    median squared residual is the normal one is the median of the a_i: closed form, one
+    median, and half the windows may be outages or surges without moving it. Computed on at
+    most ``dispersion_robust_windows`` windows spread evenly over the period (a start value
+    needs no more, and the hourly job runs it for every series).
+    """
+    m = x.shape[1]
+    step = max(1, m // config.dispersion_robust_windows)
+    x, mu, valid = x[:, ::step], mu[:, ::step], valid[:, ::step]
+    mu_safe = np.where(valid & (mu > 0), mu, np.nan)
+    a_i = ((x - mu_safe) ** 2 / _MEDIAN_CHI2_1 - mu_safe) / mu_safe**2
+    alpha = _quiet(np.nanmedian, a_i, axis=1)
+    alpha = np.where(np.isnan(alpha), config.dispersion_prior, alpha)
+    return np.clip(alpha, config.dispersion_min, config.dispersion_max)
 
 
 class ScoreResult(NamedTuple):
@@ -560,7 +619,8 @@ def score_window(
     level = np.zeros(n, dtype=np.int8)
     s_possible = -math.log10(config.p_possible)
     s_outage = -math.log10(config.p_outage)
-    for j, k in enumerate(baseline.scale_buckets):  # 3 scales, vectorised over series
+    k_now = config.buckets(config.current_minutes, baseline.bucket_seconds)
+    for j, k in enumerate(baseline.scale_buckets):  # a few scales, vectorised over series
         k = min(k, width)
         x = recent[:, -k:].sum(axis=1)
         mu = np.maximum(expected[:, -k:].sum(axis=1), 1e-9)
@@ -569,6 +629,12 @@ def score_window(
         # Clip: logsf can underflow to -inf for absurd spikes; keep the value finite.
         surprise = np.where(x > mu, np.clip(surprise, 0.0, 1e4), 0.0)
         excess = x - mu
+        if k > k_now:
+            # A long window speaks of now only while its latest minutes still carry at least
+            # half their share of its excess (a steady excess carries all of it, a ramp more,
+            # an excess that is over none): an incident closes when the reports fall back.
+            latest = recent[:, -k_now:].sum(axis=1) - expected[:, -k_now:].sum(axis=1)
+            surprise = np.where(latest >= 0.5 * excess * k_now / k, surprise, 0.0)
         # Soft volume gate for the score (hard gate for the levels below).
         gated = surprise * np.clip(excess / config.min_excess_possible, 0.0, 1.0)
         best = np.maximum(best, gated)
@@ -640,7 +706,8 @@ def step_state(
     """
     config = config or EngineConfig()
     raw = np.asarray(raw_level).astype(np.int8)
-    rise = config.buckets(config.rise_minutes, bucket_seconds)
+    # At least two buckets whatever their width: one noisy bucket must never open an incident.
+    rise = max(2, config.buckets(config.rise_minutes, bucket_seconds))
     fall = config.buckets(config.fall_minutes, bucket_seconds)
     run1 = np.where(raw >= POSSIBLE, state.run_possible + 1, 0).astype(np.int32)
     run2 = np.where(raw >= OUTAGE, state.run_outage + 1, 0).astype(np.int32)
@@ -680,80 +747,83 @@ def live_cycle(
     return result, state, level
 
 
+class SeriesScores(NamedTuple):
+    """Offline decisions for the rows of one series (``score_series``)."""
+
+    anomaly_score: np.ndarray  # in [0, 1): the live score where no incident is open yet
+    label: np.ndarray  # 1 where the live system would open an incident or raise its severity
+    level: np.ndarray  # the confirmed live state: 0 ok, 1 possible, 2 outage
+
+
+def incident_mask(
+    levels: np.ndarray, config: EngineConfig | None = None, bucket_seconds: float = 60.0
+) -> np.ndarray:
+    """Buckets to leave out of the next fit: the first ``exclude_incident_minutes`` of every
+    run of confirmed level > 0. ``levels``: (n, T) or (T,) confirmed levels, oldest first."""
+    config = config or EngineConfig()
+    on = np.asarray(levels) > 0
+    idx = np.arange(on.shape[-1])
+    last_off = np.maximum.accumulate(np.where(on, -1, idx), axis=-1)
+    cap = config.buckets(config.exclude_incident_minutes, bucket_seconds)
+    return on & (idx - last_off <= cap)
+
+
 def score_series(
     timestamps: object,
     values: np.ndarray,
     config: EngineConfig | None = None,
     bucket_seconds: float | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Offline streaming run over one regular series. Returns (anomaly_score, label).
+) -> SeriesScores:
+    """Offline streaming run over one regular series: the live cycle's decisions, row by row.
 
     No look-ahead: the baseline used for row t is fitted on rows strictly before the last
-    refit boundary <= t (refit every ``refit_minutes``, like the live hourly job), and row t
-    is scored from rows <= t only. Rows between two refits are scored in one vectorised
-    batch (each row is a pseudo-series), then the hysteresis runs row by row.
-    ``anomaly_score`` = 1 - 10^(-novel / s_outage), with ``novel`` the row's surprise beyond
-    the worst of the previous day (``novel_surprise``): high at the start of a burst and when
-    it escalates, not on every row of it. ``label`` (alarm) = 1 where the confirmed state is
-    >= ``label_level`` and the novel surprise reaches the outage significance. Timestamps
-    are UTC; ``bucket_seconds`` defaults to the median step.
+    refit boundary <= t (refit every ``refit_minutes``, like the live hourly job), leaving out
+    the stretches under the incidents it confirmed so far (``incident_mask``, as the live job
+    leaves out recorded incidents), and row t is scored from rows <= t only. Rows between two
+    refits are scored in one vectorised batch (each row is a pseudo-series), then the
+    hysteresis runs row by row. ``level`` is the confirmed state; ``label`` = 1 on rows where
+    it rises (an incident opens or its severity rises); ``anomaly_score`` is the live score
+    (``ScoreResult.score``) on rows where no incident is open or the level rises, 0 inside an
+    open incident, so each anomaly scores once at its onset and again only if it escalates.
+    Timestamps are UTC; ``bucket_seconds`` defaults to the median step.
     """
     config = config or EngineConfig()
     t = np.asarray(to_epoch(timestamps), dtype=float).ravel()
     v = np.asarray(values, dtype=float).ravel()
     n_rows = len(v)
-    labels = np.zeros(n_rows, dtype=np.int8)
     if n_rows == 0:
-        return np.zeros(0), labels
+        return SeriesScores(np.zeros(0), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int8))
     if bucket_seconds is None:
         bucket_seconds = float(np.median(np.diff(t))) if n_rows > 1 else 60.0
     # Regular grid so that gaps stay gaps (NaN) for the baseline fit.
     idx = np.round((t - t[0]) / bucket_seconds).astype(np.int64)
     grid = np.full(int(idx[-1]) + 1, np.nan)
     grid[idx] = v
+    excluded = np.zeros(len(grid), dtype=bool)
     width = max(config.scale_buckets(bucket_seconds))
     refit = config.buckets(config.refit_minutes, bucket_seconds)
+    cap = config.buckets(config.exclude_incident_minutes, bucket_seconds)
     state = init_state(1)
-    surprise = np.zeros(n_rows)
+    scores = np.zeros(n_rows)
     confirmed = np.zeros(n_rows, dtype=np.int8)
-    opened = np.zeros(n_rows, dtype=bool)
+    raised = np.zeros(n_rows, dtype=bool)
     padded = np.r_[np.full(width - 1, np.nan), v]
     windows = np.lib.stride_tricks.sliding_window_view(padded, width)  # row r: rows r-w+1..r
     pad_t = np.r_[t[0] - bucket_seconds * np.arange(width - 1, 0, -1), t]
+    run = 0  # buckets of the current incident so far
     for lo in range(0, n_rows, refit):
         hi = min(lo + refit, n_rows)
-        history = grid[: idx[lo]]  # strictly before row lo
-        baseline = fit_baseline(history, t[0], bucket_seconds, config)
+        upto = idx[lo]  # strictly before row lo
+        baseline = fit_baseline(grid[:upto], t[0], bucket_seconds, config, excluded[:upto])
         exp_flat = baseline.expected(pad_t[lo : hi + width - 1])[0]
         exp_win = np.lib.stride_tricks.sliding_window_view(exp_flat, width)
         res = score_window(windows[lo:hi], exp_win, baseline.take(np.zeros(hi - lo, int)), config)
-        surprise[lo:hi] = res.surprise
         for r in range(hi - lo):
             before = state.level[0]
             state, level = step_state(state, res.level[r : r + 1], config, bucket_seconds)
             confirmed[lo + r] = level[0]
-            opened[lo + r] = level[0] >= config.label_level > before
-    novel = novel_surprise(surprise, config, bucket_seconds)
-    if config.label_novelty:
-        labels = (confirmed >= config.label_level) & (novel >= -math.log10(config.p_outage))
-    else:
-        labels = opened
-    return 1.0 - np.power(10.0, novel / math.log10(config.p_outage)), labels.astype(np.int8)
-
-
-def novel_surprise(
-    surprise: np.ndarray, config: EngineConfig | None = None, bucket_seconds: float = 60.0
-) -> np.ndarray:
-    """Surprise of rows of one series in excess of the recent worst: onsets and escalations.
-
-    ``surprise``: gated -log10 p per row, oldest first. Each row keeps only the surprise in
-    excess of ``onset_discount`` x the largest surprise of the previous ``onset_memory_minutes``
-    (rows before it only: no look-ahead), so the first bucket of a burst scores high and the
-    rest of the same burst does not re-alarm unless it escalates.
-    """
-    config = config or EngineConfig()
-    s = np.asarray(surprise, dtype=float)
-    memory = config.buckets(config.onset_memory_minutes, bucket_seconds)
-    past = np.r_[np.zeros(memory), s[:-1]] if len(s) else s
-    prev_max = np.lib.stride_tricks.sliding_window_view(past, memory).max(axis=1)[: len(s)]
-    return np.maximum(s - config.onset_discount * prev_max, 0.0)
+            raised[lo + r] = level[0] > before
+            scores[lo + r] = res.score[r] if before == OK or raised[lo + r] else 0.0
+            run = run + 1 if level[0] > OK else 0
+            excluded[idx[lo + r]] = 0 < run <= cap
+    return SeriesScores(scores, raised.astype(np.int8), confirmed)

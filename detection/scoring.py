@@ -1,7 +1,9 @@
 """Score a NAB-style CSV (``timestamp,value``) with the detection engine. No Django.
 
 Timestamps are parsed with ``datetime.fromisoformat`` and read as UTC when naive. The output
-has the input rows in order with columns ``timestamp,value,anomaly_score,label``.
+has the input rows in order with columns ``timestamp,value,anomaly_score,label,level``: ``label``
+is 1 where the live system would open an incident or raise its severity, ``level`` the
+confirmed live state (0 ok, 1 possible, 2 outage).
 """
 
 from __future__ import annotations
@@ -31,11 +33,11 @@ def read_series(stream: TextIO) -> tuple[list[str], np.ndarray, np.ndarray]:
 def score_csv(source: TextIO, target: TextIO, config: EngineConfig | None = None) -> int:
     """Score the CSV in ``source`` and write the scored CSV to ``target``. Returns row count."""
     raw, epochs, values = read_series(source)
-    scores, labels = score_series(epochs, values, config)
+    scored = score_series(epochs, values, config)
     writer = csv.writer(target, lineterminator="\n")
-    writer.writerow(["timestamp", "value", "anomaly_score", "label"])
-    for ts, value, score, label in zip(raw, values, scores, labels, strict=True):
-        writer.writerow([ts, f"{value:g}", f"{score:.6f}", int(label)])
+    writer.writerow(["timestamp", "value", "anomaly_score", "label", "level"])
+    for ts, value, score, label, level in zip(raw, values, *scored, strict=True):
+        writer.writerow([ts, f"{value:g}", f"{score:.6f}", int(label), int(level)])
     return len(raw)
 
 

@@ -232,8 +232,11 @@ def fit_baselines(
     history_days: int,
     config: engine.EngineConfig,
     chunk_series: int = FIT_CHUNK_SERIES,
+    exclude: list[tuple[int, int, int]] = (),
 ) -> engine.Baseline:
-    """Fit every series' baseline on the minutes strictly before epoch minute `until`.
+    """Fit every series' baseline on the minutes strictly before epoch minute `until`,
+    leaving out the `exclude` stretches (series position, first, last epoch minute): whole
+    hours of them from the profile and level, their minutes from the dispersion.
 
     The same fit as ``engine.fit_baseline`` on the dense minute matrix, without building it:
     the profile reads whole hours from the hourly roll-up and minutes only where it must
@@ -282,6 +285,15 @@ def fit_baselines(
         at = (minute_from - slots_start) // 60
         sums[:, at : at + s.shape[1]] += s
         observed[:, at : at + o.shape[1]] += o
+        rows = {i: r for r, i in enumerate(chunk)}
+        mine = [(rows[i], lo, hi) for i, lo, hi in exclude if i in rows]
+        if mine:  # incident stretches: unobserved hours for the profile, NaN minutes
+            hours_of = [
+                (r, (lo - slots_start) // 60, (hi - slots_start) // 60) for r, lo, hi in mine
+            ]
+            unseen = exclusion_mask(sums.shape, 0, hours_of)
+            sums[unseen], observed[unseen] = 0.0, 0.0
+            minutes = np.where(exclusion_mask(minutes.shape, minute_from, mine), np.nan, minutes)
         # The next chunk is read while the pool fits this one: numpy releases the GIL, so
         # the fit of two chunks and the database read of a third overlap.
         running.append((chunk, pool.submit(_fit_chunk, sums, observed, minutes, span, config)))
@@ -327,6 +339,19 @@ def _gather(
 def _series_payload(baseline: engine.Baseline) -> np.ndarray:
     """(n, spw + 1 + n_scales) float64: each series' arrays side by side, one row each."""
     return np.column_stack([baseline.profile, baseline.level, baseline.dispersion])
+
+
+def exclusion_mask(
+    shape: tuple[int, int], first: int, stretches: list[tuple[int, int, int]]
+) -> np.ndarray | None:
+    """Boolean (series x minutes) mask from (series position, first, last epoch minute)
+    stretches, for a matrix whose column 0 is epoch minute `first`; None when there are none."""
+    if not stretches:
+        return None
+    mask = np.zeros(shape, dtype=bool)
+    for row, lo, hi in stretches:
+        mask[row, max(lo - first, 0) : max(hi - first + 1, 0)] = True
+    return mask
 
 
 def save_fit(index: SeriesIndex, baseline: engine.Baseline, fitted_at: datetime) -> BaselineFit:

@@ -23,6 +23,7 @@ from detection.series import (
     SeriesIndex,
     count_matrix,
     epoch_minute,
+    exclusion_mask,
     fit_baselines,
     from_epoch_minute,
     latest_fit,
@@ -38,7 +39,9 @@ from reports.services import hourly_counts_roll_up
 log = logging.getLogger(__name__)
 
 LEVELS = [Level.OK, Level.POSSIBLE, Level.OUTAGE]
-WINDOW = 15  # minutes in the engine's widest test window (and in a "peak 15 minutes")
+WINDOW = 15  # minutes in a "peak 15 minutes"
+# Minutes of counts each scoring needs: the engine's widest test window (4 hours).
+SPAN = max(engine.EngineConfig().scale_buckets(60))
 
 
 def engine_config() -> engine.EngineConfig:
@@ -77,19 +80,26 @@ def _scan(
     state: engine.HysteresisState,
     open_drafts: dict[int, Draft],
     config: engine.EngineConfig,
+    levels: np.ndarray | None = None,
 ) -> ScanResult:
-    """Score every minute from `start` to the last column of `counts` (column 0 = `first`)."""
+    """Score every minute from `start` to the last column of `counts` (column 0 = `first`).
+
+    `levels`, if given (same shape as `counts`), receives the confirmed level of each scored
+    minute, for refits that leave out stretches under an incident (`backfill`).
+    """
     result = ScanResult(state=state)
     drafts = dict(open_drafts)
     done: list[Draft] = []
     for minute in range(start, first + counts.shape[1]):
         col = minute - first
-        recent = np.nan_to_num(counts[:, col - WINDOW + 1 : col + 1])
+        recent = np.nan_to_num(counts[:, max(col - SPAN + 1, 0) : col + 1])
         score, state, level = engine.live_cycle(
-            recent, (minute - WINDOW + 1) * 60, baseline_for(minute), state, config
+            recent, (minute - recent.shape[1] + 1) * 60, baseline_for(minute), state, config
         )
+        if levels is not None:
+            levels[:, col] = level
         at = from_epoch_minute(minute)
-        x15 = recent.sum(axis=1)
+        x15 = recent[:, -WINDOW:].sum(axis=1)
         for i in np.flatnonzero(level > 0):
             draft = drafts.get(i)
             if draft is None:
@@ -265,14 +275,40 @@ def refresh_baselines(now: datetime | None = None) -> int:
     # (normally one hour or nothing: its own periodic task keeps it current).
     hourly_counts_roll_up(now)
     index = series_index(now=now, min_country_reports=settings.DETECTION_MIN_COUNTRY_REPORTS)
+    until = epoch_minute(now)
     baseline = fit_baselines(
         index,
-        until=epoch_minute(now),
+        until=until,
         history_days=settings.DETECTION_HISTORY_DAYS,
         config=config,
+        exclude=incident_stretches(
+            index, first=until - settings.DETECTION_HISTORY_DAYS * 24 * 60, last=until - 1
+        ),
     )
     save_fit(index, baseline, now)
     return len(index)
+
+
+def incident_stretches(
+    index: SeriesIndex, *, first: int, last: int, config: engine.EngineConfig | None = None
+) -> list[tuple[int, int, int]]:
+    """What the fit leaves out (engine.incident_mask, from the recorded incidents): the first
+    `exclude_incident_minutes` of every incident of an indexed series that overlaps epoch
+    minutes first..last, as (series position, first, last epoch minute)."""
+    config = config or engine_config()
+    limit = config.buckets(config.exclude_incident_minutes, 60)
+    rows = Incident.objects.filter(
+        service_id__in={sid for sid, _ in index.keys},
+        started_at__lte=from_epoch_minute(last),
+    ).filter(Q(ended_at__isnull=True) | Q(ended_at__gte=from_epoch_minute(first)))
+    stretches = []
+    for incident in rows.values_list("service_id", "country", "started_at", "ended_at"):
+        i = index.position.get((incident[0], incident[1]))
+        if i is not None:
+            lo = epoch_minute(incident[2])
+            hi = last if incident[3] is None else epoch_minute(incident[3])
+            stretches.append((i, lo, min(hi, lo + limit - 1)))
+    return stretches
 
 
 def detect_spikes(now: datetime | None = None) -> int:
@@ -295,7 +331,7 @@ def detect_spikes(now: datetime | None = None) -> int:
         start = max(epoch_minute(cursor.last_minute) + 1, last - settings.DETECTION_MAX_BACKLOG)
         if start > last:
             return 0
-        first = start - WINDOW + 1
+        first = start - SPAN + 1
         scan = _scan(
             index,
             count_matrix(index, first=first, last=last),
@@ -315,12 +351,20 @@ def detect_spikes(now: datetime | None = None) -> int:
     return scan.minutes
 
 
-def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = None) -> int:
+def backfill(
+    start: datetime,
+    end: datetime,
+    *,
+    service_ids: list[int] | None = None,
+    history_days: int | None = None,
+) -> int:
     """Replay detection over a past window with fresh state, refitting baselines hourly on the
     history before each hour, exactly as the live system would have. Returns incidents made.
 
     Incidents already recorded in the window for these services are replaced, so running it
-    twice gives the same incidents.
+    twice gives the same incidents. `history_days` (default DETECTION_HISTORY_DAYS) bounds
+    the history the fits read: the demo stores only two weeks before each replayed event,
+    and minutes it never generated would otherwise read as minutes without reports.
     """
     config = engine_config()
     index = series_index(
@@ -329,18 +373,28 @@ def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = 
         service_ids=service_ids,
     )
     first_scored, last = epoch_minute(start), epoch_minute(end)
-    history = settings.DETECTION_HISTORY_DAYS * 24 * 60
+    history = (history_days or settings.DETECTION_HISTORY_DAYS) * 24 * 60
     counts = count_matrix(index, first=first_scored - history, last=last)
     first = first_scored - history
     fits: dict[int, engine.Baseline] = {}
+    # As live: each refit leaves out the incidents recorded before the window and those the
+    # scan has confirmed so far (the live cycle saves them every minute).
+    recorded = exclusion_mask(
+        counts.shape, first, incident_stretches(index, first=first, last=first_scored - 1)
+    )
+    levels = np.zeros(counts.shape, dtype=np.int8)
 
     def baseline_for(minute: int) -> engine.Baseline:
         hour = minute - minute % 60
         if hour not in fits:
             fits.clear()
             upto = hour - first
+            lo = max(0, upto - history)
+            exclude = engine.incident_mask(levels[:, lo:upto], config, 60)
+            if recorded is not None:
+                exclude |= recorded[:, lo:upto]
             fits[hour] = engine.fit_baseline(
-                counts[:, max(0, upto - history) : upto], (hour - history) * 60, 60, config
+                counts[:, lo:upto], (hour - history) * 60, 60, config, exclude
             )
         return fits[hour]
 
@@ -359,7 +413,12 @@ def backfill(start: datetime, end: datetime, *, service_ids: list[int] | None = 
             state=engine.init_state(len(index)),
             open_drafts={},
             config=config,
+            levels=levels,
         )
+        # The live state does not continue from a backfill: an incident still open at the end
+        # of the window ends there (one open incident per series is all the table allows).
+        for draft in scan.drafts:
+            draft.ended_at = draft.ended_at or end
         created = _save_drafts(index, scan.drafts)
         link_incidents(created)
     return len(created)
@@ -378,7 +437,12 @@ def reset() -> None:
         HourlyReportCount.objects.all().delete()
 
 
-def replay(windows: list[tuple[datetime, datetime, list[int]]], now: datetime) -> int:
+def replay(
+    windows: list[tuple[datetime, datetime, list[int]]],
+    now: datetime,
+    *,
+    history_days: int | None = None,
+) -> int:
     """Backfill past windows (start, end, service ids), then bring the live state to `now`.
 
     Windows that overlap are merged so that incidents spanning them are found once.
@@ -392,7 +456,7 @@ def replay(windows: list[tuple[datetime, datetime, list[int]]], now: datetime) -
         else:
             merged.append((start, end, set(ids)))
     for start, end, ids in merged:
-        backfill(start, end, service_ids=sorted(ids))
+        backfill(start, end, service_ids=sorted(ids), history_days=history_days)
     refresh_baselines(now)
     detect_spikes(now)
     return Incident.objects.count()

@@ -167,11 +167,12 @@ def test_score_series_has_no_look_ahead() -> None:
     values = rng.poisson(daily_rate(40.0, minutes)).astype(float)
     values[700:720] *= 6
     timestamps = START + minutes * MINUTE
-    full_scores, full_labels = score_series(timestamps, values, CFG)
+    full_scores, full_labels, full_levels = score_series(timestamps, values, CFG)
     for cut in (100, 701, 705, 1000):
-        scores, labels = score_series(timestamps[:cut], values[:cut], CFG)
+        scores, labels, levels = score_series(timestamps[:cut], values[:cut], CFG)
         np.testing.assert_array_equal(scores, full_scores[:cut])
         np.testing.assert_array_equal(labels, full_labels[:cut])
+        np.testing.assert_array_equal(levels, full_levels[:cut])
     assert full_labels[700:720].any() and full_scores[700:705].max() > 0.9
 
 

@@ -31,7 +31,7 @@ def test_score_csv_writes_every_row_with_score_and_label() -> None:
     out = io.StringIO()
     assert score_csv(io.StringIO(text), out) == 3 * 288
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
-    assert list(rows[0]) == ["timestamp", "value", "anomaly_score", "label"]
+    assert list(rows[0]) == ["timestamp", "value", "anomaly_score", "label", "level"]
     assert [r["timestamp"] for r in rows] == [line.split(",")[0] for line in text.splitlines()[1:]]
     scores = np.array([float(r["anomaly_score"]) for r in rows])
     labels = np.array([int(r["label"]) for r in rows])
@@ -43,12 +43,13 @@ def test_score_csv_writes_every_row_with_score_and_label() -> None:
 def test_score_csv_matches_the_engine_runner() -> None:
     text = nab_like_csv()
     _, epochs, values = read_series(io.StringIO(text))
-    scores, labels = score_series(epochs, values, EngineConfig())
+    scores, labels, levels = score_series(epochs, values, EngineConfig())
     out = io.StringIO()
     score_csv(io.StringIO(text), out)
     rows = list(csv.DictReader(io.StringIO(out.getvalue())))
     np.testing.assert_allclose([float(r["anomaly_score"]) for r in rows], scores, atol=1e-6)
     np.testing.assert_array_equal([int(r["label"]) for r in rows], labels)
+    np.testing.assert_array_equal([int(r["level"]) for r in rows], levels)
 
 
 def test_score_series_command_writes_the_file_or_stdout(tmp_path: Path) -> None:
