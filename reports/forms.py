@@ -3,11 +3,21 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django_countries import countries
 from django_countries.fields import LazyTypedChoiceField
 
 from outages.models import Service
 from reports.models import COMMENT_MAX_LENGTH
+
+
+def country_from_accept_language(header: str) -> str:
+    """The first country named in Accept-Language ("en-IN,en;q=0.9" -> "IN"), or ""."""
+    for language, _quality in parse_accept_lang_header(header or ""):
+        parts = language.replace("_", "-").split("-")
+        if len(parts) >= 2 and parts[-1].upper() in countries:
+            return parts[-1].upper()
+    return ""
 
 
 class ReportForm(forms.Form):
