@@ -78,11 +78,18 @@ def test_a_detection_cycle_makes_the_next_reader_render_the_page_again(client, c
 
 
 def test_each_language_has_its_own_rendering(client, chatgpt):
-    hindi = client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="hi").content.decode()
-    english = client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    hindi = client.get("/hi/status/chatgpt/").content.decode()
+    english = client.get("/status/chatgpt/").content.decode()
 
-    assert 'lang="hi"' in hindi
-    assert 'lang="en"' in english
+    assert '<html lang="hi"' in hindi
+    assert '<html lang="en"' in english
+
+
+def test_the_region_accept_language_names_has_its_own_rendering(client, chatgpt):
+    client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-IN")
+    page = client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-BD").content.decode()
+
+    assert '<option value="BD" selected>' in page
 
 
 def test_a_reader_with_a_flash_message_gets_a_fresh_private_page(client, chatgpt):
@@ -152,13 +159,13 @@ redis_only = pytest.mark.skipif(
 
 @redis_only
 def test_the_edge_serves_a_rendered_page_without_entering_django(client, chatgpt):
-    rendered = client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="bn").content
+    rendered = client.get("/bn/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="bn-BD").content
     django = Django()
 
     status, headers, body = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
-        "/status/chatgpt/",
-        [(b"accept-language", b"bn")],
+        "/bn/status/chatgpt/",
+        [(b"accept-language", b"bn-BD")],
     )
 
     assert (status, body, django.paths) == (200, rendered, [])
@@ -182,14 +189,14 @@ def test_the_edge_passes_a_reader_with_a_session_to_django(client, chatgpt):
 
 
 @redis_only
-def test_the_edge_does_not_serve_one_languages_rendering_in_another(client, chatgpt):
-    client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="hi")
+def test_the_edge_does_not_serve_one_regions_rendering_to_another(client, chatgpt):
+    client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-IN")
     django = Django()
 
     status, _, _ = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
         "/status/chatgpt/",
-        [(b"accept-language", b"bn")],
+        [(b"accept-language", b"en-BD")],
     )
 
     assert (status, django.paths) == (299, ["/status/chatgpt/"])
