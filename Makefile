@@ -11,14 +11,27 @@ DEV_ENV := DEBUG=1
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install run serve bench-ingest bench-faults test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
+.PHONY: install lock run serve bench-ingest bench-faults bench-scaleout test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Versions come from the lock file (the Dockerfile uses requirements.lock, its subset); a
+# dependency added to pyproject.toml but not yet locked still installs, unpinned, until `make lock`.
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements-dev.lock -e '.[dev]'
 	touch $(STAMP)
+
+# Regenerates both lock files from pyproject.toml (pip-tools): the production one the
+# Dockerfile installs, and the development one (plus the dev extra) `make install` uses.
+LOCK_FLAGS := --quiet --strip-extras --annotation-style=line --no-emit-index-url \
+	--no-emit-find-links
+lock: export CUSTOM_COMPILE_COMMAND = make lock
+lock:
+	test -x $(BIN)/pip-compile || $(BIN)/pip install --quiet pip-tools
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --upgrade --extra dev -c requirements.lock \
+		-o requirements-dev.lock pyproject.toml
 
 migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
@@ -72,6 +85,11 @@ bench-ingest: install
 
 bench-faults: install
 	$(BIN)/python bench/faults.py
+
+# Two app replicas behind nginx, two workers, one beat; one replica and one worker killed
+# mid-run. Needs PostgreSQL, Redis, wrk and nginx. Last line: scaleout: N accepted, 0 lost, ...
+bench-scaleout: install
+	$(BIN)/python bench/scaleout.py
 
 bench-detection: install
 	$(BIN)/python bench/detection.py

@@ -6,11 +6,14 @@ request is a new reporter, then the reference view (plain Django, one ORM create
 request) under the same server and worker count, and finally checks that every 2xx answer
 left exactly one row in PostgreSQL. In between, reads under write load: intake held at 80% of
 the ceiling just measured while status reads (the service list and each service's detail) run
-at 200 requests/s; their p99 is printed. Last line:
+at 200 requests/s; their p99 is printed. Then pages under write load: intake again at 80% while
+the ChatGPT service page is read at 500/s, once through the repository's nginx config
+(deploy/nginx.conf.template, started here) and once straight at the app server. Last line:
     ingest: 2350 accepted/s, 4.1x reference, p99 38 ms, 0 lost
 Environment: DATABASE_URL's server (database opendown_bench is recreated), REDIS_URL,
 BENCH_SECONDS (60), BENCH_REFERENCE_SECONDS (20), BENCH_READS_SECONDS (30),
-BENCH_CONNECTIONS (64), WEB_WORKERS (2).
+BENCH_CONNECTIONS (64), WEB_WORKERS (2), BENCH_PAGES_SECONDS (20), BENCH_PORT (8765; the
+proxy listens on the next port).
 """
 
 from __future__ import annotations
@@ -23,20 +26,31 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.proxy import Nginx
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-PORT = 8765
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PROXY_PORT = PORT + 1
+# The page rate the storm goal names (issue 13): 500 ChatGPT page views a second.
+PAGE_READS_PER_S = 500.0
+
+
+# BENCH_DB: another name lets two benchmarks share one PostgreSQL server.
+BENCH_DB = os.environ.get("BENCH_DB", "opendown_bench")
 
 
 def database_url() -> str:
     base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opendown"))
-    return urlunsplit(base._replace(path="/opendown_bench"))
+    return urlunsplit(base._replace(path=f"/{BENCH_DB}"))
 
 
 def run(*args: str, env: dict | None = None) -> str:
@@ -48,8 +62,8 @@ def run(*args: str, env: dict | None = None) -> str:
 def fresh_database(env: dict) -> None:
     url = urlsplit(env["DATABASE_URL"])
     admin = urlunsplit(url._replace(path="/postgres"))
-    run("psql", admin, "-qc", "DROP DATABASE IF EXISTS opendown_bench WITH (FORCE)")
-    run("psql", admin, "-qc", "CREATE DATABASE opendown_bench")
+    run("psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    run("psql", admin, "-qc", f"CREATE DATABASE {BENCH_DB}")
     run(PYTHON, "manage.py", "migrate", "--noinput", env=env)
     run(
         PYTHON,
@@ -95,6 +109,7 @@ def wrk_start(
     connections: int | None = None,
     delay_ms: float | None = None,
     extra_env: dict | None = None,
+    port: int | None = None,
 ) -> subprocess.Popen:
     """Start wrk on `path` (pinned to the last core), each connection waiting `delay_ms`
     between its requests if given, else flat out. Returns the running process; wrk_result()
@@ -112,7 +127,7 @@ def wrk_start(
         "5s",
         "-s",
         str(ROOT / "bench" / "ingest.lua"),
-        f"http://127.0.0.1:{PORT}{path}",
+        f"http://127.0.0.1:{port or PORT}{path}",
     ]
     if shutil.which("taskset"):
         command = ["taskset", "-c", str(os.cpu_count() - 1), *command]
@@ -150,14 +165,36 @@ def reads_under_load(env: dict, ceiling: float, seconds: int) -> tuple[dict, dic
     were accepted in all (the pacing probes included)."""
     slugs = [json.loads(line)["service"] for line in env["BENCH_BODIES"].splitlines()]
     paths = ["/api/v1/services/"] + [f"/api/v1/services/{s}/" for s in dict.fromkeys(slugs)]
+    reads = {
+        "path": "/api/v1/services/",
+        "connections": 8,
+        "target": 200.0,
+        "extra_env": {"BENCH_PATHS": "\n".join(paths)},
+    }
+    return paced_under_load(env, ceiling, seconds, reads)
+
+
+def page_reads_under_load(
+    env: dict, ceiling: float, seconds: int, port: int
+) -> tuple[dict, dict, int]:
+    """Intake held at 80% of its ceiling (straight at the app) while the ChatGPT service page
+    is read at 500/s on `port` (the proxy's or the app's)."""
+    reads = {
+        "path": "/status/chatgpt/",
+        "connections": 16,
+        "target": PAGE_READS_PER_S,
+        "port": port,
+        "extra_env": {"BENCH_PATHS": "/status/chatgpt/"},
+    }
+    return paced_under_load(env, ceiling, seconds, reads)
+
+
+def paced_under_load(
+    env: dict, ceiling: float, seconds: int, reads: dict
+) -> tuple[dict, dict, int]:
     streams = {
         "intake": {"path": "/api/v1/reports/", "connections": 64, "target": 0.8 * ceiling},
-        "reads": {
-            "path": "/api/v1/services/",
-            "connections": 8,
-            "target": 200.0,
-            "extra_env": {"BENCH_PATHS": "\n".join(paths)},
-        },
+        "reads": reads,
     }
     # wrk paces by waiting between a connection's requests; the answers' own latency under
     # this load is unknown until measured, so three short probes tune each wait.
@@ -172,6 +209,7 @@ def reads_under_load(env: dict, ceiling: float, seconds: int) -> tuple[dict, dic
                 connections=st["connections"],
                 delay_ms=delay[name],
                 extra_env=st.get("extra_env"),
+                port=st.get("port"),
             )
             for name, st in streams.items()
         }
@@ -250,6 +288,9 @@ def main() -> None:
     seconds = int(os.environ.get("BENCH_SECONDS", "60"))
     reference_seconds = int(os.environ.get("BENCH_REFERENCE_SECONDS", "20"))
     mixed_seconds = int(os.environ.get("BENCH_READS_SECONDS", "30"))
+    pages_seconds = int(os.environ.get("BENCH_PAGES_SECONDS", "20"))
+    if not shutil.which("nginx"):
+        raise SystemExit("nginx is needed for the proxy runs: apt-get install nginx-light")
     env = bench_env()
     fresh_database(env)
     env["BENCH_BODIES"] = bodies(env)
@@ -258,6 +299,23 @@ def main() -> None:
         reference_asgi = wrk("/bench/reference-report/", reference_seconds, env)
         intake = wrk("/api/v1/reports/", seconds, env)
         loaded, reads, loaded_accepted = reads_under_load(env, intake["rate"], mixed_seconds)
+        proxy = Nginx(
+            Path(tempfile.mkdtemp(prefix="opendown-nginx-")),
+            listen=PROXY_PORT,
+            app_servers=[f"127.0.0.1:{PORT}"],
+        )
+        try:
+            proxy.wait_ready(host="127.0.0.1")
+            pages_loaded, pages_proxy, accepted = page_reads_under_load(
+                env, intake["rate"], pages_seconds, PROXY_PORT
+            )
+            loaded_accepted += accepted
+        finally:
+            proxy.stop()
+        pages_loaded_direct, pages_direct, accepted = page_reads_under_load(
+            env, intake["rate"], pages_seconds, PORT
+        )
+        loaded_accepted += accepted
     # The reference also gets its own best server: gunicorn's sync workers, same count.
     workers = os.environ.get("WEB_WORKERS", "2")
     gunicorn = str(ROOT / ".venv" / "bin" / "gunicorn")
@@ -279,6 +337,8 @@ def main() -> None:
                 "intake": intake,
                 "intake at 80%": loaded,
                 "reads under load": reads,
+                "pages via proxy": pages_proxy,
+                "pages straight at the app": pages_direct,
                 "rows": stored,
                 "acknowledged": expected,
             },
@@ -301,6 +361,18 @@ def main() -> None:
         f"({loaded['rate'] / intake['rate']:.0%} of its ceiling), status reads "
         f"{reads['requests_per_s']:.0f}/s, p50 {reads['p50_ms']:.1f} ms, "
         f"p99 {reads['p99_ms']:.1f} ms, non-2xx {sum(reads['statuses'].values()) - reads['ok']}"
+    )
+    print(
+        f"page reads under write load: intake {pages_loaded['rate']:.0f}/s and "
+        f"{pages_loaded_direct['rate']:.0f}/s "
+        f"({pages_loaded['rate'] / intake['rate']:.0%}, "
+        f"{pages_loaded_direct['rate'] / intake['rate']:.0%} of its ceiling); ChatGPT page "
+        f"via proxy {pages_proxy['requests_per_s']:.0f}/s, p50 {pages_proxy['p50_ms']:.1f} ms, "
+        f"p99 {pages_proxy['p99_ms']:.1f} ms; straight at the app "
+        f"{pages_direct['requests_per_s']:.0f}/s, p50 {pages_direct['p50_ms']:.1f} ms, "
+        f"p99 {pages_direct['p99_ms']:.1f} ms; non-2xx "
+        f"{sum(pages_proxy['statuses'].values()) - pages_proxy['ok']}, "
+        f"{sum(pages_direct['statuses'].values()) - pages_direct['ok']}"
     )
     print(
         f"ingest: {intake['rate']:.0f} accepted/s, {ratio:.1f}x reference, "

@@ -40,6 +40,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=17),
         "options": {"expires": 50 * 60},
     },
+    # Hourly: delete reports past REPORT_RETENTION_DAYS, coarsen minute roll-ups older than
+    # the detector's history to hourly rows, drop old dedupe windows (bounded batches).
+    "apply-retention": {
+        "task": "reports.tasks.apply_retention_policy",
+        "schedule": crontab(minute=37),
+        "options": {"expires": 50 * 60},
+    },
     # Daily: forget yesterday's reporter salts, so stored fingerprints cannot be linked again.
     "rotate-reporter-salts": {
         "task": "reports.tasks.purge_old_reporter_salts",

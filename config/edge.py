@@ -45,13 +45,16 @@ class RateLimiter:
                 # Django's cache key layout (":1:" prefix), so both paths share counters.
                 key = f":1:throttle:{scope}:{digest[:32]}:{int(now // period)}"
                 keys.append(key)
+                # SET NX EX then INCR, not INCR then EXPIRE NX: EXPIRE's NX flag needs Redis
+                # 7 (on Redis 6 every check errored and failed open); SET NX EX is as old as
+                # Redis 2.6.12. The key names its window, so it never expires mid-window.
+                pipe.set(key, 0, ex=period + 1, nx=True)
                 pipe.incr(key)
-                pipe.expire(key, period + 1, nx=True)
             replies = await pipe.execute()
         except Exception as error:  # any Redis failure: fail open
             log.warning("rate limits skipped, Redis unavailable: %s", error)
             return None
-        for (_, _, limit, period), used in zip(checks, replies[::2], strict=True):
+        for (_, _, limit, period), used in zip(checks, replies[1::2], strict=True):
             if used > limit:
                 return max(1.0, (int(now // period) + 1) * period - now)
         return None

@@ -108,13 +108,22 @@ else:
     # refuses clients; the pool bounds them per process and replaces broken ones after a
     # database restart.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Options from the URL (?sslmode=require&sslrootcert=...) are kept: the pool is added to
+    # them, and the intake's own connection reads the same OPTIONS (reports/intake.py).
     DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
         "pool": {
             "min_size": 1,
             "max_size": env.int("DB_POOL_SIZE", default=8),
             "timeout": 5,
-        }
+        },
     }
+    # Behind PgBouncer in transaction mode a session is not ours between transactions: no
+    # server-side prepared statements (psycopg prepares a query after 5 runs by default) and
+    # no server-side cursors (Django's .iterator() keeps one open across a transaction).
+    if env.bool("DB_PGBOUNCER", default=False):
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------
@@ -136,6 +145,15 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
     }
+    # Exactly one beat: RedBeat keeps the schedule in Redis and holds a lock there, so a second
+    # beat (two hosts both starting one, an overlap during a redeploy) waits for the lock
+    # instead of sending every periodic task twice. The holder renews the lock every loop
+    # (at most BEAT_MAX_LOOP_INTERVAL s); a holder that died is replaced once the lock
+    # expires, 5 loops later: 25 s, well under one detection cycle's worth of delay.
+    CELERY_BEAT_SCHEDULER = "config.beat.SingleBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = REDIS_URL
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+    CELERY_REDBEAT_LOCK_TIMEOUT = 5 * CELERY_BEAT_MAX_LOOP_INTERVAL
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Kombu's filesystem transport: a real broker made of files, shared by the web process,
@@ -248,6 +266,9 @@ REPORT_DEDUPE_MINUTES = env.int("REPORT_DEDUPE_MINUTES", default=15)
 # Ballot stuffing: however many user agents one address claims, at most this many of its
 # reports count per service in a dedupe window (below the detector's minimum excess of 10).
 REPORT_MAX_COUNTED_PER_ADDRESS = env.int("REPORT_MAX_COUNTED_PER_ADDRESS", default=5)
+# Raw reports (with their comments) are deleted after this many days (reports.retention);
+# every count lives on in the roll-up. 30 days: the longest range the pages show.
+REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

@@ -1,12 +1,16 @@
-"""Reads for the graphs: the baseline band (typical volume and alert threshold) per bucket."""
+"""Reads for the graphs (the baseline band: typical volume and alert threshold per bucket) and
+for freshness (how current the detector's results are: pages, the API and /readyz)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
+from django.utils import timezone
 
 from detection import engine
+from detection.models import BaselineFit, DetectionCursor
 from detection.series import latest_fit, load_series
 
 
@@ -34,4 +38,43 @@ def baseline_band(
     return (
         [round(float(x), 2) for x in expected],
         [float(x) for x in threshold],
+    )
+
+
+# The detector runs every minute and scores up to the last complete minute, so the end of the
+# last scored minute is normally 0-60 s old (60-120 s with a late beat). Three minutes means
+# at least two cycles in a row did not run: beat or every worker has stopped.
+DETECTION_LATE_AFTER = timedelta(minutes=3)
+# Baselines are refitted hourly; two missed fits in a row is a stopped worker or beat (the
+# cycle itself refits a fit older than this, detection.services.detect_spikes).
+BASELINES_LATE_AFTER = timedelta(hours=2)
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """How current the detector's results are, as of `now`."""
+
+    now: datetime
+    # The end of the last minute the detector scored: the status was computed from the
+    # reports up to then. None before the first cycle.
+    detected_at: datetime | None
+    baselines_at: datetime | None
+
+    @property
+    def detection_behind(self) -> bool:
+        return self.detected_at is None or self.now - self.detected_at > DETECTION_LATE_AFTER
+
+    @property
+    def baselines_behind(self) -> bool:
+        return self.baselines_at is None or self.now - self.baselines_at > BASELINES_LATE_AFTER
+
+
+def detection_freshness(now: datetime | None = None) -> Freshness:
+    """Two indexed single-row reads (the cursor row; the newest fit's time, not its arrays)."""
+    cursor = DetectionCursor.objects.filter(pk=1).values_list("last_minute", flat=True).first()
+    fitted = BaselineFit.objects.order_by("-fitted_at").values_list("fitted_at", flat=True).first()
+    return Freshness(
+        now=now or timezone.now(),
+        detected_at=None if cursor is None else cursor + timedelta(minutes=1),
+        baselines_at=fitted,
     )

@@ -8,10 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from detection.selectors import baseline_band
+from detection.selectors import baseline_band, detection_freshness
 from outages import selectors, snapshots
 from outages.filters import IncidentFilter, ServiceFilter
 from outages.models import Service
+from outages.page_cache import cache_publicly
 from outages.pagination import StatusPagination
 from outages.serializers import (
     IncidentSerializer,
@@ -30,7 +31,10 @@ class ServiceListApi(ListAPIView):
     def list(self, request: Request, *args, **kwargs) -> Response:  # type: ignore[no-untyped-def]
         snapshot = snapshots.cached_answer(
             snapshots.request_key(request),
-            lambda: super(ServiceListApi, self).list(request, *args, **kwargs).data,
+            lambda: {
+                **super(ServiceListApi, self).list(request, *args, **kwargs).data,
+                **_freshness_fields(),
+            },
         )
         return Response(snapshot.body())
 
@@ -71,11 +75,29 @@ class ServiceDetailApi(APIView):
             "top_problems": selectors.top_problems(service, start=last_hour, end=now),
             "top_regions": selectors.top_regions(service, start=last_hour, end=now),
             "active_incident": selectors.active_incident(service),
+            "freshness": detection_freshness(now),
         }
         return ServiceDetailSerializer(service, context=context).data
 
 
-class ServiceReportSeriesApi(APIView):
+def _freshness_fields() -> dict:
+    freshness = detection_freshness()
+    return {
+        "detected_at": freshness.detected_at,
+        "detection_behind": freshness.detection_behind,
+    }
+
+
+class SharedCacheMixin:
+    """Successful answers are the same for everyone: shared caches (the proxy) may keep them
+    as long as a page (outages.page_cache)."""
+
+    def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
+        return cache_publicly(response)
+
+
+class ServiceReportSeriesApi(SharedCacheMixin, APIView):
     @extend_schema(
         parameters=[SeriesQuerySerializer],
         responses=SeriesPointSerializer(many=True),
@@ -105,7 +127,7 @@ class ServiceReportSeriesApi(APIView):
         return Response(SeriesPointSerializer(points, many=True).data)
 
 
-class IncidentListApi(ListAPIView):
+class IncidentListApi(SharedCacheMixin, ListAPIView):
     serializer_class = IncidentSerializer
     filterset_class = IncidentFilter
 

@@ -1,5 +1,6 @@
-"""Status reads in a storm: GET /api/v1/services/ and /api/v1/services/<slug>/ answered by the
-ASGI server straight from the cached answer (outages.snapshots), without entering Django.
+"""Reads in a storm: GET /api/v1/services/ and /api/v1/services/<slug>/, and the pages, feeds and
+badges (outages.page_cache), answered by the ASGI server straight from the cached answer or
+rendering (outages.snapshots), without entering Django.
 
 Why: during a storm the intake keeps both cores busy; a cached answer that still goes through
 Django's middleware and a hop to its sync thread waited ~20 ms at the median there (140 ms at
@@ -13,22 +14,32 @@ Used when Redis is configured (the cache Django writes is then one this process 
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import pickle
 import re
 import time
 
 from django.conf import settings
+from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.core.handlers.asgi import ASGIRequest
+from django.utils import translation
 from rest_framework.renderers import JSONRenderer
 
 from config.edge import RateLimiter, client_address, respond
-from outages import snapshots
+from outages import page_cache, snapshots
+from reports.forms import country_from_accept_language
 
 log = logging.getLogger(__name__)
 
 # An answer due for refresh is still served, while it is refreshed, up to this many cache
 # periods old; past that a reader waits for Django's fresh answer.
 REVALIDATE_WITHIN = 3
+# A servable answer is reused from this process's memory for up to a second: in a storm the
+# same page is asked for hundreds of times a second, and one Redis round trip and unpickling
+# of a ~40 KB page per second per process is enough. At most a second more out of date.
+MEMO_SECONDS = 1.0
+MEMO_KEYS = 1000
 STATUS_PATH = re.compile(r"^/api/v1/services/(?:[-a-zA-Z0-9_]+/)?$")
 # Django's cache key layout (KEY_PREFIX "", version 1), so both read the same entries.
 CACHE_KEY_PREFIX = ":1:"
@@ -42,6 +53,30 @@ HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+# What the security middleware adds to every page (its answer's own headers are cached).
+PAGE_HEADERS = HEADERS[3:]
+
+
+def page_path_pattern() -> re.Pattern:
+    """The cached pages, feeds and badges, with or without a language prefix (/hi/, /bn/)."""
+    prefixes = "|".join(re.escape(code) for code, _ in settings.LANGUAGES)
+    return re.compile(
+        rf"^/(?:(?:{prefixes})/)?"
+        r"(?:status/[-a-zA-Z0-9_]+/(?:badge\.svg|feed/(?:atom/)?)?"
+        r"|incidents/(?:[0-9]+/|feed/(?:atom/)?))?$"
+    )
+
+
+def page_language(scope: dict) -> tuple[str, bool]:
+    """The language Django's LocaleMiddleware would render this request in, and whether the
+    URL chose it (then the answer does not vary by Accept-Language)."""
+    request = ASGIRequest(scope, io.BytesIO())
+    i18n_patterns_used, prefixed_default = is_language_prefix_patterns_used(settings.ROOT_URLCONF)
+    language = translation.get_language_from_request(request, check_path=i18n_patterns_used)
+    from_path = translation.get_language_from_path(request.path_info)
+    if not from_path and i18n_patterns_used and not prefixed_default:
+        language = settings.LANGUAGE_CODE
+    return language, bool(from_path and i18n_patterns_used)
 
 
 def _loads(raw: bytes | None) -> object:
@@ -65,20 +100,48 @@ class CachedStatusReads:
         self.limiter = RateLimiter(redis_url)
         self.renderer = JSONRenderer()
         self.revalidating: set[asyncio.Task] = set()  # strong references until done
+        self.page_path = page_path_pattern()
+        # key -> (when fetched, monotonic; the servable answer fetched)
+        self.memo: dict[str, tuple[float, snapshots.Snapshot]] = {}
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "GET"
-            and not settings.DEBUG  # the browsable API is Django's to render
-            and STATUS_PATH.match(scope["path"])
-        ):
-            snapshot = await self.cached(scope)
-            if snapshot is not None:
-                return await self.serve(scope, send, snapshot)
+        if scope["type"] == "http" and scope["method"] == "GET" and not settings.DEBUG:
+            # DEBUG: the browsable API and the debug toolbar are Django's to render.
+            if STATUS_PATH.match(scope["path"]):
+                snapshot = await self.cached(scope)
+                if snapshot is not None:
+                    return await self.serve(scope, send, snapshot)
+            elif self.page_path.match(scope["path"]):
+                page = await self.cached_page(scope)
+                if page is not None:
+                    return await self.serve_page(send, *page)
         return await self.app(scope, receive, send)
 
-    async def cached(self, scope: dict) -> snapshots.Snapshot | None:
+    async def cached_page(self, scope: dict) -> tuple[snapshots.Snapshot, str, bool] | None:
+        """A page's cached rendering, its language and whether the URL chose it, or None."""
+        headers = dict(scope.get("headers", []))
+        if b"host" not in headers or page_cache.is_personal(
+            headers.get(b"cookie", b"").decode("latin-1")
+        ):
+            return None
+        try:
+            language, from_path = page_language(scope)
+            key = page_cache.page_key(
+                scope["path"],
+                scope.get("query_string", b"").decode(),
+                headers[b"host"].decode("latin-1"),
+                headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
+                language,
+                country_from_accept_language(
+                    headers.get(b"accept-language", b"").decode("latin-1")
+                ),
+            )
+        except UnicodeDecodeError:
+            return None
+        snapshot = await self.cached(scope, key=key)
+        return None if snapshot is None else (snapshot, language, from_path)
+
+    async def cached(self, scope: dict, key: str | None = None) -> snapshots.Snapshot | None:
         """The cached answer if it may be served now, else None (Django answers).
 
         An answer due for refresh but only a little older than the cache period is still
@@ -88,14 +151,20 @@ class CachedStatusReads:
         if b"host" not in headers:
             return None  # Django works out which host was meant
         try:
-            key = CACHE_KEY_PREFIX + snapshots.answer_key(
-                scope["path"],
-                scope.get("query_string", b"").decode(),
-                headers[b"host"].decode("latin-1"),
-                headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
+            key = CACHE_KEY_PREFIX + (
+                key
+                or snapshots.answer_key(
+                    scope["path"],
+                    scope.get("query_string", b"").decode(),
+                    headers[b"host"].decode("latin-1"),
+                    headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
+                )
             )
         except UnicodeDecodeError:
             return None  # Django decides what such a query means
+        remembered = self.memo.get(key)
+        if remembered is not None and time.monotonic() - remembered[0] < MEMO_SECONDS:
+            return remembered[1]
         try:
             pipe = self.redis.pipeline(transaction=False)
             pipe.mget(key, CACHE_KEY_PREFIX + snapshots.PUBLISHED_KEY)
@@ -106,6 +175,7 @@ class CachedStatusReads:
                 return None
             now = time.time()
             if snapshot.servable(now, float(_loads(raw_published) or 0.0)) or refreshing:
+                self.remember(key, snapshot)
                 return snapshot
             if now - snapshot.computed_at > REVALIDATE_WITHIN * settings.STATUS_CACHE_SECONDS:
                 return None  # too old to show even for a moment: Django recomputes it now
@@ -117,6 +187,11 @@ class CachedStatusReads:
         except Exception as error:  # Redis is down: Django answers from the database
             log.warning("cached status reads skipped, Redis unavailable: %s", error)
             return None
+
+    def remember(self, key: str, snapshot: snapshots.Snapshot) -> None:
+        if len(self.memo) >= MEMO_KEYS:
+            self.memo.clear()  # a burst of distinct URLs: start again rather than track ages
+        self.memo[key] = (time.monotonic(), snapshot)
 
     async def revalidate(self, scope: dict) -> None:
         """Have Django recompute and store the answer; nobody waits for this response."""
@@ -139,5 +214,22 @@ class CachedStatusReads:
             return await respond(send, 429, {"detail": detail}, retry_after=int(wait))
         body = self.renderer.render(snapshot.body())
         headers = [*HEADERS, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def serve_page(  # type: ignore[no-untyped-def]
+        self, send, snapshot: snapshots.Snapshot, language: str, from_path: bool
+    ) -> None:
+        body = snapshot.payload["content"]
+        cached = {name.lower(): value for name, value in snapshot.payload["headers"].items()}
+        # The rendering's own Vary (Accept-Language, Cookie), as Django would send it.
+        vary = cached.pop("vary", "Accept-Language, Cookie")
+        headers = [
+            *((name.encode(), value.encode("latin-1")) for name, value in cached.items()),
+            (b"vary", vary.encode("latin-1")),
+            (b"content-language", language.encode()),
+            *PAGE_HEADERS,
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -30,6 +30,7 @@ from typing import Any, Literal
 import numpy as np
 
 from outages.catalogue import service_problems
+from outages.demo_volumes import COUNTRY_WEIGHTS, DEFAULT_VOLUME, VOLUMES
 
 MINUTES_PER_DAY = 1440
 MINUTES_PER_YEAR = 525_960
@@ -386,7 +387,9 @@ def service_problem_mix(problems: Sequence[str]) -> np.ndarray:
 def service_country_mix(service: Mapping[str, Any]) -> dict[str, float]:
     """Share of a service's normal reports per country, summing to 1."""
     countries: list[str] = list(service.get("countries") or [])
-    own: dict[str, float] = dict(service.get("country_weights") or {})
+    own: dict[str, float] = dict(
+        service.get("country_weights") or COUNTRY_WEIGHTS.get(service.get("slug", "")) or {}
+    )
     if not own and countries:
         # Most important first: a gentle decline down the list.
         raw = {code: 1 / (rank + 1) ** 0.7 for rank, code in enumerate(countries)}
@@ -457,9 +460,10 @@ def generate_counts(
 ) -> Iterator[ServiceCounts]:
     """Yield each service's report counts (catalogue dicts in, one ServiceCounts out each).
 
-    `services` need slug, category, countries and volume, plus problems or a category known
-    to `outages.catalogue.CATEGORY_PROBLEMS`. Every service draws from its own random stream
-    seeded by (seed, slug), so a subset gives the same numbers as the full run.
+    `services` need slug, category and countries, plus problems or a category known to
+    `outages.catalogue.CATEGORY_PROBLEMS`; volume and country_weights, the demo's knobs, come
+    from `outages.demo_volumes` unless an entry sets them. Every service draws from its own
+    random stream seeded by (seed, slug), so a subset gives the same numbers as the full run.
     """
     events = demo_events(now, history=history)
     now_minute = _epoch_minute(now)
@@ -533,7 +537,8 @@ def _window_counts(
     # Scale so the busiest minute of a typical weekday is volume/15 reports worldwide.
     day = np.arange(MINUTES_PER_DAY, dtype=np.int64)
     busiest = (daily[(day[:, None] + offsets[None, :]) % MINUTES_PER_DAY] @ weights).max()
-    per_minute = float(service["volume"]) / 15 / busiest
+    volume = service.get("volume") or VOLUMES.get(service["slug"], DEFAULT_VOLUME)
+    per_minute = float(volume) / 15 / busiest
     growth = (1 + GROWTH_PER_YEAR) ** ((minutes - now_minute) / MINUTES_PER_YEAR)
     slot = minutes // 15 - start // 15
     day_index = minutes // MINUTES_PER_DAY - start // MINUTES_PER_DAY

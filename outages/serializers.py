@@ -10,6 +10,13 @@ from rest_framework import serializers
 from outages.models import Incident, Level, ProblemType, Service
 from outages.selectors import BUCKETS
 
+DETECTED_AT_HELP = (
+    "When the status was computed: the end of the last minute the detector scored "
+    "(null before its first cycle)."
+)
+DETECTION_BEHIND_HELP = (
+    "True when detection has not run for over 3 minutes: the status may be out of date."
+)
 STALE_HELP = (
     "True while the database is unreachable: this is the last known answer, computed at as_of."
 )
@@ -117,6 +124,8 @@ class ServiceDetailSerializer(ServiceListSerializer):
     active_incident = serializers.SerializerMethodField()
     stale = serializers.SerializerMethodField(help_text=STALE_HELP)
     as_of = serializers.SerializerMethodField(help_text=AS_OF_HELP)
+    detected_at = serializers.SerializerMethodField(help_text=DETECTED_AT_HELP)
+    detection_behind = serializers.SerializerMethodField(help_text=DETECTION_BEHIND_HELP)
 
     class Meta(ServiceListSerializer.Meta):
         fields = [
@@ -135,6 +144,8 @@ class ServiceDetailSerializer(ServiceListSerializer):
             "active_incident",
             "stale",
             "as_of",
+            "detected_at",
+            "detection_behind",
         ]
 
     def get_countries(self, service: Service) -> list[str]:
@@ -165,6 +176,13 @@ class ServiceDetailSerializer(ServiceListSerializer):
 
     def get_as_of(self, service: Service) -> datetime:
         return timezone.now()
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_detected_at(self, service: Service) -> datetime | None:
+        return self.context["freshness"].detected_at
+
+    def get_detection_behind(self, service: Service) -> bool:
+        return self.context["freshness"].detection_behind
 
     @extend_schema_field(IncidentSerializer(allow_null=True))
     def get_active_incident(self, service: Service) -> dict | None:

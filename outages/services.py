@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 from django.db import transaction
 
-from outages.catalogue import PROBLEM_TYPES, SERVICES, service_problems
+from outages.catalogue import CATALOGUE_FILE, read_catalogue, service_problems
 from outages.models import ProblemType, Service
 
 
+@dataclass(frozen=True)
+class CatalogueLoaded:
+    problem_types: int
+    services_created: int
+    services_updated: int
+
+
 @transaction.atomic
-def catalogue_load() -> None:
+def catalogue_load(path: Path | str = CATALOGUE_FILE) -> CatalogueLoaded:
     """Upsert the catalogue's problem types and services by slug; safe to run any number of times.
 
-    Services the catalogue does not list (added by an admin) are left alone, and so are
-    problem types; a catalogue service's problem types are set to exactly the catalogue's.
+    Nothing is deleted: services the catalogue does not list (added by an admin) are left
+    alone, and so are their reports and every problem type; a catalogue service's problem
+    types are set to exactly the catalogue's.
     """
+    catalogue = read_catalogue(path)
     problem_types: dict[str, ProblemType] = {}
-    for position, (slug, name) in enumerate(PROBLEM_TYPES):
-        problem_types[slug], _ = ProblemType.objects.update_or_create(
-            slug=slug, defaults={"name": name, "position": position}
+    for position, entry in enumerate(catalogue["problem_types"]):
+        problem_types[entry["slug"]], _ = ProblemType.objects.update_or_create(
+            slug=entry["slug"], defaults={"name": entry["name"], "position": position}
         )
 
     services: dict[str, Service] = {}
+    created = 0
     # The catalogue lists parents before children, so a parent is always in `services`.
-    for entry in SERVICES:
+    for entry in catalogue["services"]:
         parent_slug = entry["parent"]
-        service, _ = Service.objects.update_or_create(
+        service, was_created = Service.objects.update_or_create(
             slug=entry["slug"],
             defaults={
                 "name": entry["name"],
@@ -38,5 +51,12 @@ def catalogue_load() -> None:
                 "provider_tags": entry["provider_tags"],
             },
         )
-        service.problem_types.set([problem_types[slug] for slug in service_problems(entry)])
+        created += was_created
+        problems = service_problems(entry, catalogue["category_problems"])
+        service.problem_types.set([problem_types[slug] for slug in problems])
         services[entry["slug"]] = service
+    return CatalogueLoaded(
+        problem_types=len(problem_types),
+        services_created=created,
+        services_updated=len(services) - created,
+    )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from outages import feeds, views
+from outages.page_cache import cached_page
 from reports import views as report_views
 
 app_name = "outages"
@@ -10,9 +11,13 @@ urlpatterns = [
     path("status/<slug:slug>/", views.service_page, name="service"),
     path("status/<slug:slug>/report/", report_views.report_submit, name="report"),
     path("status/<slug:slug>/badge.svg", views.badge, name="badge"),
-    path("status/<slug:slug>/feed/", feeds.ServiceIncidentFeed(), name="service-feed"),
-    path("status/<slug:slug>/feed/atom/", feeds.ServiceIncidentAtomFeed(), name="service-atom"),
-    path("incidents/feed/", feeds.IncidentFeed(), name="incident-feed"),
-    path("incidents/feed/atom/", feeds.IncidentAtomFeed(), name="incident-atom"),
+    path("status/<slug:slug>/feed/", cached_page(feeds.ServiceIncidentFeed()), name="service-feed"),
+    path(
+        "status/<slug:slug>/feed/atom/",
+        cached_page(feeds.ServiceIncidentAtomFeed()),
+        name="service-atom",
+    ),
+    path("incidents/feed/", cached_page(feeds.IncidentFeed()), name="incident-feed"),
+    path("incidents/feed/atom/", cached_page(feeds.IncidentAtomFeed()), name="incident-atom"),
     path("incidents/<int:pk>/", views.incident_page, name="incident"),
 ]

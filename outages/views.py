@@ -9,12 +9,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django_countries import countries
 
-from detection.selectors import baseline_band
+from detection.selectors import baseline_band, detection_freshness
 from outages import badges, charts, selectors, tilemap
 from outages.models import Category, Incident, Level, Service
+from outages.page_cache import cached_page
 from reports.forms import ReportForm, country_from_accept_language
 
 GRAVITY = {Level.OUTAGE: 0, Level.POSSIBLE: 1, Level.OK: 2}
@@ -23,6 +23,7 @@ RANGES = [("1h", 1, "5m"), ("2h", 2, "1m"), ("24h", 24, "15m"), ("7d", 168, "1h"
           ("30d", 720, "1h")]  # fmt: skip
 
 
+@cached_page
 def home(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     country = request.GET.get("country", "").upper()
@@ -61,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "country": country,
         "q": query,
         "now": now,
+        "freshness": detection_freshness(now),
     }
     return render(request, "outages/home.html", context)
 
@@ -74,6 +76,7 @@ def hourly_rate(hours: list[int], now: datetime) -> list[float]:
     return [*hours[:-1], hours[-1] * 60 / max(elapsed, 5)] if hours else hours
 
 
+@cached_page
 def service_page(request: HttpRequest, slug: str) -> HttpResponse:
     service = get_object_or_404(selectors.service_list(), slug=slug)
     return render_service_page(request, service)
@@ -132,6 +135,7 @@ def render_service_page(
         "ranges": RANGES,
         "js_strings": chart_strings(service),
         "form": form,
+        "freshness": detection_freshness(now),
     }
     return render(request, "outages/service.html", context, status=status)
 
@@ -213,6 +217,7 @@ def _chart_context(service: Service, now: datetime) -> dict:
     }
 
 
+@cached_page
 def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     incident = get_object_or_404(Incident.objects.select_related("service"), pk=pk)
     now = timezone.now()
@@ -265,7 +270,7 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "outages/incident.html", context)
 
 
-@cache_control(public=True, max_age=60)
+@cached_page(browser_seconds=60)
 def badge(request: HttpRequest, slug: str) -> HttpResponse:
     """An embeddable SVG status badge; cached a minute, as often as detection runs."""
     service = get_object_or_404(selectors.service_list(), slug=slug)

@@ -53,7 +53,21 @@ class Pending:
     at: datetime
 
 
+# Django-only keys of DATABASES OPTIONS (the psycopg backend's own); every other option is
+# a libpq connection parameter (sslmode, sslrootcert, options, target_session_attrs...).
+_DJANGO_DB_OPTIONS = {
+    "pool",
+    "isolation_level",
+    "server_side_binding",
+    "assume_role",
+    "cursor_factory",
+    "context",
+    "prepare_threshold",
+}
+
+
 def _conninfo() -> str:
+    """The same server, credentials and URL options (?sslmode=require...) as Django's."""
     db = settings.DATABASES["default"]
     parts = {
         "dbname": db["NAME"],
@@ -62,9 +76,21 @@ def _conninfo() -> str:
         "host": db.get("HOST"),
         "port": db.get("PORT"),
     }
+    options = {
+        key: value
+        for key, value in (db.get("OPTIONS") or {}).items()
+        if key not in _DJANGO_DB_OPTIONS
+    }
+    parts.update(options)
+    parts.setdefault("connect_timeout", 2)
     return psycopg.conninfo.make_conninfo(
-        **{k: str(v) for k, v in parts.items() if v}, connect_timeout=2
+        **{k: str(v) for k, v in parts.items() if v not in (None, "")}
     )
+
+
+def _prepare_threshold() -> int | None:
+    # None behind PgBouncer in transaction mode (DB_PGBOUNCER, config/settings.py).
+    return (settings.DATABASES["default"].get("OPTIONS") or {}).get("prepare_threshold", 5)
 
 
 class Batcher:
@@ -115,7 +141,9 @@ class Batcher:
 
     async def write(self, batch: list[Pending]) -> list[dict]:
         if self.connection is None or self.connection.closed:
-            self.connection = await psycopg.AsyncConnection.connect(_conninfo())
+            self.connection = await psycopg.AsyncConnection.connect(
+                _conninfo(), prepare_threshold=_prepare_threshold()
+            )
         async with self.connection.transaction(), self.connection.cursor() as cursor:
             counted = await self._claim(cursor, batch)
             ids = await self._insert_reports(cursor, batch, counted)

@@ -31,6 +31,8 @@ class Report(models.Model):
         indexes = [
             # comments on the service page, newest first.
             models.Index(fields=["service", "-created_at"], name="report_service_recent_idx"),
+            # reports.retention deletes by age across every service.
+            models.Index(fields=["created_at"], name="report_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -150,3 +152,13 @@ class HourlyReportCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id} {self.country} {self.hour}: {self.count}"
+
+
+class RollupCoarsening(models.Model):
+    """How far reports.retention has coarsened ReportCount's minute rows to hourly ones; a
+    single row (pk=1). Rows before `coarsened_before` are one per hour."""
+
+    coarsened_before = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"hourly before {self.coarsened_before}"

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework.request import Request
 
@@ -15,6 +16,13 @@ from reports.services import report_create
 from reports.throttling import ReportNetworkThrottle, ReportThrottle
 
 
+# No CSRF token: the page holding this form is one cached rendering shared by every reader
+# (outages.page_cache), and a per-visitor token would make each page view a Set-Cookie that no
+# cache may share. CSRF guards a logged-in user's authority; this form is anonymous and grants
+# none: a forged post is just another anonymous report, already bounded by the honeypot, the
+# per-address and per-network rate limits, the dedupe window and the per-address counting cap
+# (the same rules as the JSON API, which has never used CSRF).
+@csrf_exempt
 @require_POST
 def report_submit(request: HttpRequest, slug: str) -> HttpResponse:
     """The plain HTML form post behind "I have a problem with X" (works without JavaScript)."""

@@ -23,11 +23,6 @@ def browser() -> Client:
     return Client(enforce_csrf_checks=True, HTTP_USER_AGENT="Mozilla/5.0 test")
 
 
-def csrf_token(browser: Client, path: str = "/status/chatgpt/") -> str:
-    page = browser.get(path).content.decode()
-    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-
-
 def test_service_page_offers_the_report_button_and_numbers(client, chatgpt):
     page = client.get("/status/chatgpt/").content.decode()
 
@@ -58,10 +53,9 @@ def test_service_page_preselects_the_visitors_country(client, chatgpt):
 
 
 def test_form_post_stores_a_counted_report_and_confirms(browser, chatgpt):
-    token = csrf_token(browser)
     response = browser.post(
         "/status/chatgpt/report/",
-        {"problem": "login", "country": "IN", "comment": "", "csrfmiddlewaretoken": token},
+        {"problem": "login", "country": "IN", "comment": ""},
         follow=True,
     )
 
@@ -73,8 +67,7 @@ def test_form_post_stores_a_counted_report_and_confirms(browser, chatgpt):
 
 
 def test_repeat_form_post_is_confirmed_as_not_counted(browser, chatgpt):
-    token = csrf_token(browser)
-    form = {"problem": "login", "country": "IN", "csrfmiddlewaretoken": token}
+    form = {"problem": "login", "country": "IN"}
     browser.post("/status/chatgpt/report/", form)
     response = browser.post("/status/chatgpt/report/", form, follow=True)
 
@@ -82,18 +75,24 @@ def test_repeat_form_post_is_confirmed_as_not_counted(browser, chatgpt):
     assert 'data-testid="reports-1h">1<' in response.content.decode()
 
 
-def test_form_post_without_csrf_token_is_refused(browser, chatgpt):
+def test_form_post_needs_no_csrf_token_since_the_form_is_anonymous(browser, chatgpt):
     response = browser.post("/status/chatgpt/report/", {"problem": "login", "country": "IN"})
 
-    assert response.status_code == 403
-    assert Report.objects.count() == 0
+    assert response.status_code == 302
+    assert Report.objects.count() == 1
+
+
+def test_service_page_sets_no_cookie_and_carries_no_csrf_token(browser, chatgpt):
+    response = browser.get("/status/chatgpt/")
+
+    assert not response.cookies
+    assert "csrfmiddlewaretoken" not in response.content.decode()
 
 
 def test_invalid_form_post_shows_errors_and_stores_nothing(browser, chatgpt):
-    token = csrf_token(browser)
     response = browser.post(
         "/status/chatgpt/report/",
-        {"problem": "payments", "country": "XX", "csrfmiddlewaretoken": token},
+        {"problem": "payments", "country": "XX"},
     )
 
     assert response.status_code == 400
@@ -102,14 +101,12 @@ def test_invalid_form_post_shows_errors_and_stores_nothing(browser, chatgpt):
 
 
 def test_filled_honeypot_is_refused(browser, chatgpt):
-    token = csrf_token(browser)
     response = browser.post(
         "/status/chatgpt/report/",
         {
             "problem": "login",
             "country": "IN",
             "website": "http://spam",
-            "csrfmiddlewaretoken": token,
         },
     )
 
@@ -119,8 +116,7 @@ def test_filled_honeypot_is_refused(browser, chatgpt):
 
 @with_throttle_rates(reports="1/min")
 def test_form_posts_are_rate_limited_per_address(browser, chatgpt):
-    token = csrf_token(browser)
-    form = {"problem": "login", "country": "IN", "csrfmiddlewaretoken": token}
+    form = {"problem": "login", "country": "IN"}
     browser.post("/status/chatgpt/report/", form)
     response = browser.post("/status/chatgpt/report/", form)
 
@@ -149,11 +145,8 @@ def test_a_request_naming_no_region_preselects_no_country(client, chatgpt, heade
 
 
 def test_a_report_without_a_country_is_refused_with_a_summary(browser, chatgpt):
-    token = csrf_token(browser)
 
-    response = browser.post(
-        "/status/chatgpt/report/", {"problem": "login", "country": "", "csrfmiddlewaretoken": token}
-    )
+    response = browser.post("/status/chatgpt/report/", {"problem": "login", "country": ""})
 
     page = response.content.decode()
     assert response.status_code == 400

@@ -1,0 +1,110 @@
+"""The demo's invented traffic: how many reports each catalogue service gets.
+
+Not part of the catalogue (outages/catalogue.json holds only facts about real services); read
+by `seed_demo` and `outages.demo` only.
+"""
+
+from __future__ import annotations
+
+# Typical counted reports per 15 minutes worldwide at a normal busy hour: the quiet background
+# level a Downdetector-like site sees when nothing is wrong. A service not listed gets
+# DEFAULT_VOLUME.
+DEFAULT_VOLUME = 5.0
+VOLUMES: dict[str, float] = {
+    "openai": 2,
+    "chatgpt": 30,
+    "sora": 3,
+    "openai-api": 3,
+    "meta": 2,
+    "facebook": 40,
+    "instagram": 20,
+    "whatsapp": 20,
+    "messenger": 5,
+    "google": 9,
+    "youtube": 20,
+    "gmail": 8,
+    "gemini": 4,
+    "google-cloud": 2,
+    "microsoft-365": 6,
+    "outlook": 8,
+    "teams": 6,
+    "azure": 2,
+    "xbox-live": 6,
+    "x": 16,
+    "tiktok": 8,
+    "snapchat": 6,
+    "reddit": 8,
+    "linkedin": 4,
+    "discord": 8,
+    "telegram": 5,
+    "signal": 2,
+    "netflix": 8,
+    "spotify": 8,
+    "twitch": 4,
+    "jiohotstar": 4,
+    "steam": 8,
+    "playstation-network": 8,
+    "roblox": 6,
+    "aws": 4,
+    "cloudflare": 4,
+    "github": 4,
+    "slack": 4,
+    "zoom": 4,
+    "icloud": 4,
+    "claude": 4,
+    "amazon": 6,
+    "paypal": 4,
+    "verizon": 6,
+    "att": 6,
+    "jio": 12,
+    "airtel": 8,
+    "vi": 4,
+    "upi": 5,
+    "paytm": 4,
+    "phonepe": 4,
+    "sbi": 6,
+    "hdfc-bank": 4,
+    "icici-bank": 4,
+    "flipkart": 4,
+    "swiggy": 3,
+    "zomato": 3,
+    "bkash": 4,
+    "nagad": 3,
+    "grameenphone": 4,
+    "robi": 3,
+    "banglalink": 3,
+    "dutch-bangla-bank": 2,
+}
+
+# Share of a service's reports per country where the catalogue's order is not enough (else
+# derived from its `countries`).
+COUNTRY_WEIGHTS: dict[str, dict[str, float]] = {
+    "chatgpt": {
+        "US": 0.34,
+        "IN": 0.14,
+        "BR": 0.06,
+        "GB": 0.06,
+        "DE": 0.04,
+        "FR": 0.03,
+        "CA": 0.04,
+        "ID": 0.03,
+        "PH": 0.03,
+        "BD": 0.02,
+        "MX": 0.03,
+        "JP": 0.02,
+    },
+    "facebook": {
+        "US": 0.26,
+        "IN": 0.1,
+        "BD": 0.06,
+        "BR": 0.07,
+        "GB": 0.06,
+        "PH": 0.05,
+        "MX": 0.05,
+        "ID": 0.04,
+        "VN": 0.03,
+        "PK": 0.03,
+        "EG": 0.02,
+        "NG": 0.02,
+    },
+}

@@ -1,0 +1,202 @@
+"""Pages in a storm (outages/page_cache.py): shared-cache headers, one rendering per period
+served to every reader, nothing personal cached, and the ASGI edge serving the rendering."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from outages import snapshots
+from outages.cached_reads import CachedStatusReads
+from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+SHARED = ("public", "max-age=0", "s-maxage=30", "stale-while-revalidate=60", "stale-if-error=86400")
+
+
+@pytest.fixture
+def chatgpt():
+    return ServiceFactory(slug="chatgpt", name="ChatGPT", problems=["login", "website"])
+
+
+def reports_last_hour(page: bytes) -> str:
+    return page.decode().split('data-testid="reports-1h">')[1].split("<")[0]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/status/chatgpt/",
+        "/status/chatgpt/feed/",
+        "/status/chatgpt/feed/atom/",
+        "/incidents/feed/",
+        "/api/v1/services/chatgpt/reports/?hours=2&bucket=1m",
+        "/api/v1/incidents/",
+    ],
+)
+def test_shared_answers_may_be_kept_by_proxies_and_served_stale(client, chatgpt, path):
+    response = client.get(path)
+
+    assert response.status_code == 200
+    assert set(SHARED) <= {part.strip() for part in response["Cache-Control"].split(",")}
+    assert not response.cookies
+
+
+def test_incident_page_may_be_kept_by_proxies(client, chatgpt):
+    incident = IncidentFactory(service=chatgpt)
+
+    response = client.get(f"/incidents/{incident.pk}/")
+
+    assert "s-maxage=30" in response["Cache-Control"]
+
+
+def test_badge_may_be_kept_a_minute_by_browsers_and_proxies(client, chatgpt):
+    cache_control = client.get("/status/chatgpt/badge.svg")["Cache-Control"]
+
+    assert "max-age=60" in cache_control and "s-maxage=30" in cache_control
+
+
+def test_a_page_is_rendered_once_per_period_and_served_to_every_reader(client, chatgpt):
+    client.get("/status/chatgpt/")
+    ReportCountFactory(service=chatgpt, count=7)
+
+    assert reports_last_hour(Client().get("/status/chatgpt/").content) == "0"
+
+
+def test_a_detection_cycle_makes_the_next_reader_render_the_page_again(client, chatgpt):
+    client.get("/status/chatgpt/")
+    ReportCountFactory(service=chatgpt, count=7)
+
+    snapshots.mark_status_published()
+
+    assert reports_last_hour(client.get("/status/chatgpt/").content) == "7"
+
+
+def test_each_language_has_its_own_rendering(client, chatgpt):
+    hindi = client.get("/hi/status/chatgpt/").content.decode()
+    english = client.get("/status/chatgpt/").content.decode()
+
+    assert '<html lang="hi"' in hindi
+    assert '<html lang="en"' in english
+
+
+def test_the_region_accept_language_names_has_its_own_rendering(client, chatgpt):
+    client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-IN")
+    page = client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-BD").content.decode()
+
+    assert '<option value="BD" selected>' in page
+
+
+def test_a_reader_with_a_flash_message_gets_a_fresh_private_page(client, chatgpt):
+    client.get("/status/chatgpt/")
+    ReportCountFactory(service=chatgpt, count=7)
+    client.cookies["messages"] = "anything"
+
+    response = client.get("/status/chatgpt/")
+
+    assert reports_last_hour(response.content) == "7"
+    assert "private" in response["Cache-Control"] and "no-store" in response["Cache-Control"]
+
+
+def test_an_unknown_service_is_a_404_that_is_not_kept(client, chatgpt):
+    response = client.get("/status/nope/")
+
+    assert response.status_code == 404
+    assert "s-maxage" not in response.get("Cache-Control", "")
+
+
+class Django:
+    """Stands in for Django behind the edge, recording what reached it."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def edge_get(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ("198.51.100.9", 5555),
+        "server": ("testserver", 80),
+        "scheme": "http",
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(app(scope, receive, send))
+    finally:
+        loop.close()
+    headers_out = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return sent[0]["status"], headers_out, sent[1]["body"]
+
+
+redis_only = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="the edge reads Django's Redis cache"
+)
+
+
+@redis_only
+def test_the_edge_serves_a_rendered_page_without_entering_django(client, chatgpt):
+    rendered = client.get("/bn/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="bn-BD").content
+    django = Django()
+
+    status, headers, body = edge_get(
+        CachedStatusReads(django, settings.REDIS_URL),
+        "/bn/status/chatgpt/",
+        [(b"accept-language", b"bn-BD")],
+    )
+
+    assert (status, body, django.paths) == (200, rendered, [])
+    assert headers["content-language"] == "bn"
+    assert "s-maxage=30" in headers["cache-control"]
+    assert headers["content-type"].startswith("text/html")
+
+
+@redis_only
+def test_the_edge_passes_a_reader_with_a_session_to_django(client, chatgpt):
+    client.get("/status/chatgpt/")
+    django = Django()
+
+    status, _, _ = edge_get(
+        CachedStatusReads(django, settings.REDIS_URL),
+        "/status/chatgpt/",
+        [(b"cookie", b"sessionid=abc")],
+    )
+
+    assert (status, django.paths) == (299, ["/status/chatgpt/"])
+
+
+@redis_only
+def test_the_edge_does_not_serve_one_regions_rendering_to_another(client, chatgpt):
+    client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-IN")
+    django = Django()
+
+    status, _, _ = edge_get(
+        CachedStatusReads(django, settings.REDIS_URL),
+        "/status/chatgpt/",
+        [(b"accept-language", b"en-BD")],
+    )
+
+    assert (status, django.paths) == (299, ["/status/chatgpt/"])
