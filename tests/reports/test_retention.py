@@ -84,6 +84,7 @@ def test_minute_rows_past_the_detection_history_become_hourly_rows_with_the_same
 def test_coarsening_is_bounded_per_run_and_resumes_where_it_stopped(service):
     old = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
     counts(service, old, 5 * 60, every=10)
+    counts(service, NOW - timedelta(hours=2), 1)  # today's traffic: the roll-up reaches now
     total = ReportCount.objects.aggregate(total=Sum("count"))["total"]
     hourly_counts_roll_up(NOW)
 
@@ -94,8 +95,9 @@ def test_coarsening_is_bounded_per_run_and_resumes_where_it_stopped(service):
     third = retention.coarsen_report_counts(NOW, max_hours=10)
 
     assert first[0] == 2
-    assert rows_after_first == 2 + 3 * 6  # two hourly rows, three hours of 10-minute rows
-    assert rows_after_second == 5
+    # Two hourly rows, three hours of 10-minute rows still to do, and today's row.
+    assert rows_after_first == 2 + 3 * 6 + 1
+    assert rows_after_second == 5 + 1
     assert third == (0, 0)
     assert ReportCount.objects.aggregate(total=Sum("count"))["total"] == total
 
