@@ -29,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest
 
 DB = os.environ.get("BENCH_ABUSE_DB", "opendown_abuse")
+# bin/serve migrates and loads the catalogue before it listens: on a busy machine that takes
+# longer than the ingest benchmark's minute.
+ingest.wait_until_up.__defaults__ = (300,)
 PORT = ingest.PORT
 # Names as the public catalogue spells them; created in the bench database by catalogue_load.
 SERVICE = "sora"
