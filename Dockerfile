@@ -31,4 +31,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=5 \
   CMD ["python", "bin/healthcheck", "http://127.0.0.1:8000/healthz"]
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
      "--workers", "4", "--loop", "uvloop", "--http", "httptools", "--no-access-log", \
-     "--backlog", "4096", "--timeout-keep-alive", "30"]
+     "--backlog", "4096", "--timeout-keep-alive", "30", "--no-proxy-headers"]

@@ -11,7 +11,7 @@ DEV_ENV := DEBUG=1
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install lock run serve bench-ingest bench-faults bench-scaleout test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
+.PHONY: install lock run serve bench-ingest bench-faults bench-scaleout bench-abuse test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
 
 install: $(STAMP)
 
@@ -90,6 +90,10 @@ bench-faults: install
 # mid-run. Needs PostgreSQL, Redis, wrk and nginx. Last line: scaleout: N accepted, 0 lost, ...
 bench-scaleout: install
 	$(BIN)/python bench/scaleout.py
+
+# Issue 11's attacks against `make serve` on the loopback (BENCH_PORT, default 8765).
+bench-abuse: install
+	$(BIN)/python bench/abuse.py
 
 bench-detection: install
 	$(BIN)/python bench/detection.py

@@ -274,6 +274,7 @@ def bench_env(**overrides: str) -> dict:
         "REPORT_NETWORK_RATE_LIMIT": "",
         "API_RATE_LIMIT": "",
         "REPORT_MAX_COUNTED_PER_ADDRESS": "0",
+        "REPORT_MAX_COUNTED_PER_NETWORK": "0",
         "BENCH_REFERENCE": "1",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",

@@ -3,6 +3,8 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# A web process: no statement runs longer than this (config/settings.py, "Database").
+os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "5000")
 
 django_application = get_asgi_application()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
@@ -52,3 +53,34 @@ class PageGZipMiddleware(GZipMiddleware):
         if not response.get("Content-Type", "").startswith("text/html"):
             return response
         return super().process_response(request, response)
+
+
+# NUL (PostgreSQL refuses it in text), lone surrogates (not UTF-8) and other control characters.
+BAD_QUERY_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+class BadQueryMiddleware:
+    """Query values no page or filter can mean answer 400 before any view reads them: a NUL
+    would otherwise reach PostgreSQL and fail as a DataError (a 500)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        for name, values in request.GET.lists():
+            if any(BAD_QUERY_CHARACTERS.search(text) for text in (name, *values)):
+                detail = f"Query parameter {name!r} holds characters that are not allowed."
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": detail}, status=400)
+                return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404s under /api/ are JSON like every other API answer (a URL no route matches, e.g. a
+    slug with characters slugs cannot have); pages keep Django's own 404."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)

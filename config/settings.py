@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A NUL, lone surrogate or control character in the query string is a 400 up front.
+    "config.middleware.BadQueryMiddleware",
     # Last, so its process_exception sees exceptions from views first.
     "config.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -124,6 +126,21 @@ else:
     if env.bool("DB_PGBOUNCER", default=False):
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+
+
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # No connection waits for a lock more than DB_LOCK_TIMEOUT_MS (3 s: a lock is held for one
+    # intake batch, milliseconds); web processes (config/asgi.py, config/wsgi.py: Django's
+    # connections and the intake's, reports/intake.py) also give up on any statement after
+    # DB_STATEMENT_TIMEOUT_MS (5 s there: ten times the slowest page query), so a report stuck
+    # behind a lock is a 503 in seconds. Celery and manage.py keep no statement limit: the
+    # hourly fit and the demo seed run long statements on purpose.
+    _timeouts = [f"-c lock_timeout={env.int('DB_LOCK_TIMEOUT_MS', default=3000)}"]
+    if env.int("DB_STATEMENT_TIMEOUT_MS", default=0) > 0:
+        _timeouts.append(f"-c statement_timeout={env.int('DB_STATEMENT_TIMEOUT_MS')}")
+    # Appended to any options DATABASE_URL already carries.
+    _options = DATABASES["default"]["OPTIONS"].get("options", "")
+    DATABASES["default"]["OPTIONS"]["options"] = " ".join([_options, *_timeouts]).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------------
@@ -135,7 +152,12 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             # A Redis that stops answering must cost a request a fraction of a second:
             # throttles then fail open and status answers come from the database.
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "OPTIONS": {
+                "socket_connect_timeout": 0.5,
+                "socket_timeout": 0.5,
+                # JSON, never pickle, for anything read back from Redis (common/cache.py).
+                "serializer": "common.cache.JSONSerializer",
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -244,6 +266,8 @@ REST_FRAMEWORK = {
         "anon": env.str("API_RATE_LIMIT", default="600/min") or None,
         "reports": env.str("REPORT_RATE_LIMIT", default="30/min") or None,
         "reports_network": env.str("REPORT_NETWORK_RATE_LIMIT", default="600/min") or None,
+        # Admin login attempts per client: enough for a person mistyping, not for guessing.
+        "admin_login": env.str("ADMIN_LOGIN_RATE_LIMIT", default="10/min") or None,
     },
     # How many proxies sit in front of the app; their X-Forwarded-For entries are trusted.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -258,6 +282,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Every answer documented: 400, 404, 415, 429, 503 beside the successes (config/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.schema.document_error_answers",
+    ],
 }
 
 # --- The product's own knobs ----------------------------------------------------------------
@@ -269,6 +298,12 @@ REPORT_MAX_COUNTED_PER_ADDRESS = env.int("REPORT_MAX_COUNTED_PER_ADDRESS", defau
 # Raw reports (with their comments) are deleted after this many days (reports.retention);
 # every count lives on in the roll-up. 30 days: the longest range the pages show.
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
+
+
+# And a whole network (IPv4 /24, IPv6 /48), however many addresses it rotates through: at most
+# this many per service in any dedupe window, below the detector's minimum excess of 10
+# (reports/counting.py), so one network alone cannot open an incident.
+REPORT_MAX_COUNTED_PER_NETWORK = env.int("REPORT_MAX_COUNTED_PER_NETWORK", default=9)
 
 LOGGING = {
     "version": 1,

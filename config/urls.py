@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.admin_login import admin_login
 from config.health import healthz
 from config.readiness import readyz
 from outages import api as outages_api
@@ -28,6 +29,7 @@ urlpatterns: list = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/login/", admin_login),  # throttled; the rest of the admin is Django's
     path("admin/", admin.site.urls),
 ]
 # The pages in each language: English unprefixed (every existing URL stays as it is), the others
@@ -38,3 +40,5 @@ if settings.BENCH_REFERENCE:
     from reports.reference import reference_report
 
     urlpatterns.append(path("bench/reference-report/", reference_report))
+
+handler404 = "config.middleware.not_found"

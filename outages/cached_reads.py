@@ -16,17 +16,20 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import pickle
 import re
 import time
 
 from django.conf import settings
 from django.conf.urls.i18n import is_language_prefix_patterns_used
+from django.core.cache import cache
 from django.core.handlers.asgi import ASGIRequest
 from django.utils import translation
 from rest_framework.renderers import JSONRenderer
 
-from config.edge import RateLimiter, client_address, respond
+from common.asgi import host_allowed, respond, trusted_scheme
+from common.cache import loads
+from common.clients import client_of_scope
+from common.ratelimit import RateLimiter
 from outages import page_cache, snapshots
 from reports.forms import country_from_accept_language
 
@@ -41,8 +44,6 @@ REVALIDATE_WITHIN = 3
 MEMO_SECONDS = 1.0
 MEMO_KEYS = 1000
 STATUS_PATH = re.compile(r"^/api/v1/services/(?:[-a-zA-Z0-9_]+/)?$")
-# Django's cache key layout (KEY_PREFIX "", version 1), so both read the same entries.
-CACHE_KEY_PREFIX = ":1:"
 HEADERS = [
     (b"content-type", b"application/json"),
     (b"vary", b"Accept"),
@@ -77,16 +78,6 @@ def page_language(scope: dict) -> tuple[str, bool]:
     if not from_path and i18n_patterns_used and not prefixed_default:
         language = settings.LANGUAGE_CODE
     return language, bool(from_path and i18n_patterns_used)
-
-
-def _loads(raw: bytes | None) -> object:
-    # Django's RedisSerializer: integers raw, anything else pickled (by this codebase).
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return pickle.loads(raw)  # written by our own cache (Django), never by a client
 
 
 class CachedStatusReads:
@@ -148,33 +139,37 @@ class CachedStatusReads:
         served, while one background request has Django refresh it (stale-while-revalidate):
         no reader waits for a recomputation under load."""
         headers = dict(scope.get("headers", []))
-        if b"host" not in headers:
-            return None  # Django works out which host was meant
+        if not host_allowed(scope):
+            return None  # Django answers an unknown Host with its 400
         try:
-            key = CACHE_KEY_PREFIX + (
-                key
-                or snapshots.answer_key(
-                    scope["path"],
-                    scope.get("query_string", b"").decode(),
-                    headers[b"host"].decode("latin-1"),
-                    headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
-                )
+            key = key or snapshots.answer_key(
+                scope["path"],
+                scope.get("query_string", b"").decode(),
+                headers[b"host"].decode("latin-1"),
+                trusted_scheme(scope),
+                str((scope.get("server") or ("", ""))[1]),
             )
         except UnicodeDecodeError:
             return None  # Django decides what such a query means
+        if key is None:
+            return None  # not cacheable: Django computes it
+        # Django's own key layout (make_key: KEY_PREFIX, VERSION), so both read the same entries.
+        name, key = key, cache.make_key(key)
         remembered = self.memo.get(key)
         if remembered is not None and time.monotonic() - remembered[0] < MEMO_SECONDS:
             return remembered[1]
         try:
             pipe = self.redis.pipeline(transaction=False)
-            pipe.mget(key, CACHE_KEY_PREFIX + snapshots.PUBLISHED_KEY)
-            pipe.exists(snapshots.refresh_lock_key(key))
+            pipe.mget(key, cache.make_key(snapshots.PUBLISHED_KEY))
+            pipe.exists(cache.make_key(snapshots.refresh_lock_key(name)))
             (raw, raw_published), refreshing = await pipe.execute()
-            snapshot = _loads(raw)
-            if not isinstance(snapshot, snapshots.Snapshot):
+            snapshot = snapshots.Snapshot.from_json(loads(raw))  # JSON only, never pickle
+            if snapshot is None:
                 return None
             now = time.time()
-            if snapshot.servable(now, float(_loads(raw_published) or 0.0)) or refreshing:
+            published = loads(raw_published)
+            published_at = float(published) if isinstance(published, int | float) else 0.0
+            if snapshot.servable(now, published_at) or refreshing:
                 self.remember(key, snapshot)
                 return snapshot
             if now - snapshot.computed_at > REVALIDATE_WITHIN * settings.STATUS_CACHE_SECONDS:
@@ -208,7 +203,7 @@ class CachedStatusReads:
             log.warning("status answer refresh failed: %s", error)
 
     async def serve(self, scope: dict, send, snapshot: snapshots.Snapshot) -> None:  # type: ignore[no-untyped-def]
-        wait = await self.limiter.refused([("anon", client_address(scope))])
+        wait = await self.limiter.refused([("anon", client_of_scope(scope))])
         if wait is not None:
             detail = f"Request was throttled. Expected available in {int(wait)} seconds."
             return await respond(send, 429, {"detail": detail}, retry_after=int(wait))
@@ -220,7 +215,7 @@ class CachedStatusReads:
     async def serve_page(  # type: ignore[no-untyped-def]
         self, send, snapshot: snapshots.Snapshot, language: str, from_path: bool
     ) -> None:
-        body = snapshot.payload["content"]
+        body = snapshot.payload["content"].encode()  # stored as text: the cache holds JSON
         cached = {name.lower(): value for name, value in snapshot.payload["headers"].items()}
         # The rendering's own Vary (Accept-Language, Cookie), as Django would send it.
         vary = cached.pop("vary", "Accept-Language, Cookie")

@@ -115,7 +115,9 @@ def cached_page(
             # Accept-Language even under a language prefix: its region picks the form's country.
             patch_vary_headers(response, ("Accept-Language", "Cookie"))
             return {
-                "content": response.content,
+                # Text, not bytes: the cache holds JSON only (common/cache.py); every cached
+                # page, feed and badge is UTF-8.
+                "content": response.content.decode("utf-8"),
                 "headers": {name: response[name] for name in CACHED_HEADERS if name in response},
             }
 

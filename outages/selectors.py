@@ -295,21 +295,34 @@ def linked_services(incident_ids: list[int]) -> dict[int, list[tuple[Incident, I
     return result
 
 
-def recent_comments(service: Service, *, limit: int = 5) -> list:
-    """Visible comments on the service (and its children), newest first.
+def recent_comments(service: Service, *, limit: int = 5, per_reporter: int = 1) -> list:
+    """Visible comments on the service (and its children), newest first: of counted reports
+    only (a repeat or a capped report is stored but has no voice either), and at most
+    `per_reporter` per reporter, so one client cannot own every slot.
 
     Served by report_service_recent_idx; moderated ones (comment_hidden) are never read.
     """
     from reports.models import Report
 
     ids = member_ids([service])[service.pk]
-    return list(
-        Report.objects.filter(service_id__in=ids, comment_hidden=False)
+    # Counted reports of one client are capped per window (reports/counting.py), so a few
+    # times `limit` candidates hold `limit` distinct reporters unless nobody else commented.
+    candidates = (
+        Report.objects.filter(service_id__in=ids, comment_hidden=False, counted=True)
         .exclude(comment="")
         .select_related("problem_type")
-        .only("comment", "country", "created_at", "problem_type__name")
-        .order_by("-created_at")[:limit]
+        .only("comment", "country", "created_at", "reporter", "problem_type__name")
+        .order_by("-created_at")[: limit * 10]
     )
+    shown: list = []
+    seen: dict[str, int] = {}
+    for report in candidates:
+        if seen.get(report.reporter, 0) < per_reporter:
+            seen[report.reporter] = seen.get(report.reporter, 0) + 1
+            shown.append(report)
+            if len(shown) == limit:
+                break
+    return shown
 
 
 def region_heat(service: Service, *, start: datetime, end: datetime) -> list[dict]:

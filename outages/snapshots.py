@@ -13,14 +13,16 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest
+from django.http.request import split_domain_port
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +59,74 @@ class Snapshot:
     def body(self) -> dict:
         return {**self.payload, "stale": self.stale, "as_of": self.as_of}
 
+    def to_json(self) -> dict:
+        # Not dataclasses.asdict: it deep-copies, and DRF's ReturnDict cannot be copied.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
-def answer_key(path: str, query: str, host: str, forwarded_proto: str) -> str:
-    """One key per answer, the same from Django and from the ASGI fast path (both read the
-    raw request): the host and scheme shape the absolute pagination links."""
-    raw = f"{host}|{forwarded_proto}|{path}|{query}"
+    @classmethod
+    def from_json(cls, value: object) -> Snapshot | None:
+        """The snapshot a cache entry holds, or None for anything else (JSON only: common.cache)."""
+        if not isinstance(value, dict):
+            return None
+        try:
+            return cls(**value)
+        except TypeError:
+            return None
+
+
+# The query parameters a cached answer may depend on, with the filters' own choices; anything
+# else (junk parameters, free-text search, an odd page spelling) is computed without being
+# stored, so no client can grow the cache with variants of one answer.
+CACHEABLE_PARAMETERS = {"page", "category", "country", "status"}
+MAX_CACHED_PAGE = 1000
+
+
+def normalised_query(query: str) -> str | None:
+    """The canonical form of a cacheable query string (sorted, allow-listed), else None."""
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False, max_num_fields=8)
+    except ValueError:
+        return None
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names) or not set(names) <= CACHEABLE_PARAMETERS:
+        return None
+    values = dict(pairs)
+    page = values.get("page")
+    if page is not None and not (page.isascii() and page.isdigit() and page[0] != "0"):
+        return None
+    if page is not None and int(page) > MAX_CACHED_PAGE:
+        return None
+    if any(
+        not (v.isascii() and v.replace("_", "").replace("-", "").isalnum()) for v in values.values()
+    ):
+        return None  # the filters' choices are all plain words or codes
+    return urlencode(sorted(pairs))
+
+
+def answer_key(path: str, query: str, host: str, scheme: str, server_port: str) -> str | None:
+    """One key per answer, the same from Django and from the ASGI fast path, or None when the
+    request is not cacheable. `host` is an allowed Host (checked by the caller) and `scheme`
+    the trusted one: both shape the absolute pagination links. A Host naming another port
+    than the server's is not cached (ports would be free variants)."""
+    canonical = normalised_query(query)
+    if canonical is None:
+        return None
+    _domain, port = split_domain_port(host)
+    if port and port != server_port:
+        return None
+    raw = f"{host.lower()}|{scheme}|{path}|{canonical}"
     return f"status:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
-def request_key(request: HttpRequest) -> str:
+def request_key(request: HttpRequest) -> str | None:
+    # get_host() has checked the Host against ALLOWED_HOSTS; scheme honours
+    # SECURE_PROXY_SSL_HEADER only when it is configured (a trusted proxy).
     return answer_key(
         request.path,
         request.META.get("QUERY_STRING", ""),
         request.get_host(),
-        request.META.get("HTTP_X_FORWARDED_PROTO", ""),
+        request.scheme,
+        str(request.META.get("SERVER_PORT", "")),
     )
 
 
@@ -86,17 +142,20 @@ def mark_status_published() -> None:
         log.warning("status cache unavailable: %s", error)
 
 
-def cached_answer(key: str, compute: Callable[[], Any]) -> Snapshot:
+def cached_answer(key: str | None, compute: Callable[[], Any]) -> Snapshot:
     """The answer under `key`: fresh from the cache, recomputed, or the last known one (stale)
     when the database fails. Client errors raised by `compute` (400, 404) propagate uncached;
     a database error propagates only when there is no answer to fall back on. Without a
-    working cache every request computes its answer, as if there were no cache."""
+    working cache every request computes its answer, as if there were no cache; so does a
+    request that is not cacheable (key None)."""
+    if key is None:
+        return Snapshot(payload=compute(), computed_at=time.time())
     try:
         found = cache.get_many([key, PUBLISHED_KEY])
     except Exception as error:  # the cache server is down: answer from the database
         log.warning("status cache unavailable: %s", error)
         return Snapshot(payload=compute(), computed_at=time.time())
-    snapshot: Snapshot | None = found.get(key)
+    snapshot = Snapshot.from_json(found.get(key))
     now = time.time()
     if snapshot is not None:
         if snapshot.servable(now, found.get(PUBLISHED_KEY, 0.0)):
@@ -124,7 +183,7 @@ def _add(key: str, timeout: int) -> bool:
 
 def _store(key: str, snapshot: Snapshot) -> None:
     try:
-        cache.set_many({key: snapshot}, KEEP_SECONDS)
+        cache.set_many({key: snapshot.to_json()}, KEEP_SECONDS)
         cache.delete(refresh_lock_key(key))
     except Exception as error:  # the answer is still good for this request
         log.warning("status cache unavailable: %s", error)

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import io
 
+from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from common.asgi import MAX_JSON_DEPTH, json_depth_exceeds
+from common.clients import client_of_request
 from reports.serializers import ReportInputSerializer, ReportOutputSerializer
 from reports.services import Reporter, report_create
 from reports.throttling import REPORT_THROTTLES
@@ -30,13 +32,15 @@ class SmallJSONParser(JSONParser):
         body = stream.read(REPORT_BODY_MAX_BYTES + 1)
         if len(body) > REPORT_BODY_MAX_BYTES:
             raise ParseError(f"Request body too large: at most {REPORT_BODY_MAX_BYTES} bytes.")
+        if json_depth_exceeds(body):  # the intake's bound too (common.asgi)
+            raise ParseError(f"JSON parse error - JSON nested deeper than {MAX_JSON_DEPTH} levels.")
         return super().parse(io.BytesIO(body), media_type, parser_context)
 
 
-def reporter_from(request: Request) -> Reporter:
-    # DRF's address logic honours NUM_PROXIES, exactly as the throttles see the client.
+def reporter_from(request: Request | HttpRequest) -> Reporter:
+    # The client as the throttles and the ASGI intake see it (common.clients).
     return Reporter(
-        address=BaseThrottle().get_ident(request),
+        address=client_of_request(request.META),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
     )
 

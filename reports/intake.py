@@ -16,22 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import psycopg
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from config.edge import RateLimiter, client_address, read_body, respond
-from outages.selectors import bucket_start
+from common.asgi import JSONTooDeep, header, host_allowed, loads_bounded, read_body, respond
+from common.clients import client_of_scope, network_key
+from common.ratelimit import RateLimiter
+from reports import counting
 from reports.api import REPORT_BODY_MAX_BYTES
 from reports.fingerprint import fingerprint_with, salt_for_day
-from reports.throttling import network_of
+from reports.throttling import report_sources
 from reports.validation import CatalogueEntry, ReportInput, load_catalogue, validate_report
 
 log = logging.getLogger(__name__)
@@ -48,9 +49,23 @@ class Unavailable(Exception):
 @dataclass
 class Pending:
     report: ReportInput
-    reporter: str
-    address: str
+    reporter: str  # hash of client key and user agent: the dedupe rule's key
+    address: str  # hash of the client key (IPv4 address or IPv6 /64): its cap's key
+    network: str  # hash of its network (/24, /48): the network cap's key
     at: datetime
+
+    @classmethod
+    def build(
+        cls, report: ReportInput, *, client: str, user_agent: str, salt: str, at: datetime
+    ) -> Pending:
+        """The hashed keys the counting rules need, as report_create derives them."""
+        return cls(
+            report=report,
+            reporter=fingerprint_with(salt, client, user_agent),
+            address=fingerprint_with(salt, client, ""),
+            network=fingerprint_with(salt, network_key(client), ""),
+            at=at,
+        )
 
 
 # Django-only keys of DATABASES OPTIONS (the psycopg backend's own); every other option is
@@ -84,6 +99,7 @@ def _conninfo() -> str:
     parts.update(options)
     parts.setdefault("connect_timeout", 2)
     return psycopg.conninfo.make_conninfo(
+        # OPTIONS carry the statement and lock timeouts too (config/settings.py).
         **{k: str(v) for k, v in parts.items() if v not in (None, "")}
     )
 
@@ -119,18 +135,28 @@ class Batcher:
             self.wake.clear()
             while self.queue:
                 batch, self.queue = self.queue[: self.max_batch], self.queue[self.max_batch :]
-                try:
-                    results = await self.write([p for p, _ in batch])
-                except Exception as error:  # any failure: the batch was rolled back whole
-                    log.warning("intake batch of %d failed: %s", len(batch), error)
-                    await self.reset()
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(Unavailable(str(error)))
-                else:
-                    for (_, future), result in zip(batch, results, strict=True):
-                        if not future.done():
-                            future.set_result(result)
+                await self.commit(batch)
+
+    async def commit(self, batch: list[tuple[Pending, asyncio.Future]]) -> None:
+        """Commit a batch and answer its requests. If it fails for a reason other than the
+        connection (a value the database refused despite validation), its reports are retried
+        one by one, so one bad report never costs its neighbours a 503."""
+        try:
+            results = await self.write([p for p, _ in batch])
+        except Exception as error:  # any failure: the batch was rolled back whole
+            log.warning("intake batch of %d failed: %s", len(batch), error)
+            await self.reset()
+            if len(batch) > 1 and not isinstance(error, psycopg.OperationalError):
+                for one in batch:
+                    await self.commit([one])
+                return
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(Unavailable(str(error)))
+        else:
+            for (_, future), result in zip(batch, results, strict=True):
+                if not future.done():
+                    future.set_result(result)
 
     async def reset(self) -> None:
         if self.connection is not None:
@@ -162,57 +188,24 @@ class Batcher:
         ]
 
     async def _claim(self, cursor: psycopg.AsyncCursor, batch: list[Pending]) -> list[bool]:
-        """Which reports count: first of their reporter in the window, address under its cap.
-
-        Rows are claimed in sorted key order so that two processes' batches never deadlock.
-        """
+        """Which reports count, by the rules of reports.counting (batched SQL)."""
         first: dict[tuple[int, str], int] = {}
         for i, p in enumerate(batch):
             first.setdefault((p.report.service_id, p.reporter), i)
-        keys = sorted(first)
-        window = timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
-        await cursor.execute(
-            "INSERT INTO reports_reporterwindow (service_id, reporter, counted_at) "
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) "
-            "ON CONFLICT (service_id, reporter) DO UPDATE SET counted_at = EXCLUDED.counted_at "
-            "WHERE reports_reporterwindow.counted_at <= EXCLUDED.counted_at - %s "
-            "RETURNING service_id, reporter",
-            [
-                [k[0] for k in keys],
-                [k[1] for k in keys],
-                [batch[first[k]].at for k in keys],
-                window,
-            ],
+        claimed_keys = await counting.claim_reporters_batch(
+            cursor,
+            [(sid, reporter, batch[first[(sid, reporter)]].at) for sid, reporter in sorted(first)],
         )
-        claimed = {first[(sid, reporter)] for sid, reporter in await cursor.fetchall()}
-        counted = [i in claimed for i in range(len(batch))]
-        cap = settings.REPORT_MAX_COUNTED_PER_ADDRESS
-        if cap <= 0 or not claimed:
-            return counted
-        per_address: dict[tuple[int, str, datetime], list[int]] = {}
-        for i in sorted(claimed):
-            p = batch[i]
-            start = bucket_start(p.at, window)
-            per_address.setdefault((p.report.service_id, p.address, start), []).append(i)
-        keys3 = sorted(per_address)
-        await cursor.execute(
-            "INSERT INTO reports_addresswindow (service_id, address, window_start, counted) "
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::int[]) "
-            "ON CONFLICT (service_id, address, window_start) "
-            "DO UPDATE SET counted = reports_addresswindow.counted + EXCLUDED.counted "
-            "RETURNING service_id, address, window_start, counted",
-            [
-                [k[0] for k in keys3],
-                [k[1] for k in keys3],
-                [k[2] for k in keys3],
-                [len(per_address[k]) for k in keys3],
-            ],
-        )
-        for sid, address, start, total in await cursor.fetchall():
-            members = per_address[(sid, address, start)]
-            allowed = max(0, cap - (total - len(members)))
-            for i in members[allowed:]:
-                counted[i] = False
+        claimed = sorted(first[k] for k in claimed_keys)
+        counted = [False] * len(batch)
+        wanted = [
+            counting.counters(
+                batch[i].report.service_id, batch[i].address, batch[i].network, batch[i].at
+            )
+            for i in claimed
+        ]
+        for i, fits in zip(claimed, await counting.claim_caps_batch(cursor, wanted), strict=True):
+            counted[i] = fits
         return counted
 
     async def _insert_reports(
@@ -302,8 +295,9 @@ class StormproofIntake:
                 return
 
     async def intake(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        headers = dict(scope.get("headers", []))
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if not host_allowed(scope):  # as Django's get_host(): no answer for unknown hosts
+            return await respond(send, 400, {"detail": "Invalid Host header."})
+        content_type = (header(scope, b"content-type") or b"").split(b";")[0].strip().lower()
         if content_type != b"application/json":
             return await respond(
                 send, 415, {"detail": 'Unsupported media type: send "application/json".'}
@@ -313,7 +307,9 @@ class StormproofIntake:
             detail = f"Request body too large: at most {REPORT_BODY_MAX_BYTES} bytes."
             return await respond(send, 400, {"detail": detail})
         try:
-            data = json.loads(body)
+            data = loads_bounded(body)
+        except JSONTooDeep as error:
+            return await respond(send, 400, {"detail": f"JSON parse error - {error}"})
         except ValueError as error:
             return await respond(send, 400, {"detail": f"JSON parse error - {error}"})
         try:
@@ -323,11 +319,9 @@ class StormproofIntake:
         report, errors = validate_report(data, catalogue)
         if errors:
             return await respond(send, 400, errors)
-        address = client_address(scope)
+        client = client_of_scope(scope)
         if self.limiter is not None:
-            wait = await self.limiter.refused(
-                [("reports", address), ("reports_network", network_of(address))]
-            )
+            wait = await self.limiter.refused(report_sources(client))
             if wait is not None:
                 return await respond(
                     send,
@@ -347,13 +341,8 @@ class StormproofIntake:
             salt = await self.salt(at.date())
         except Unavailable:
             return await storage_unavailable(send)
-        user_agent = headers.get(b"user-agent", b"").decode("latin-1")[:500]
-        pending = Pending(
-            report=report,
-            reporter=fingerprint_with(salt, address, user_agent),
-            address=fingerprint_with(salt, address, ""),
-            at=at,
-        )
+        user_agent = (header(scope, b"user-agent") or b"").decode("latin-1")[:500]
+        pending = Pending.build(report, client=client, user_agent=user_agent, salt=salt, at=at)
         try:
             stored = await self.batcher.submit(pending)
         except Unavailable:

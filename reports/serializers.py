@@ -1,14 +1,19 @@
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from collections.abc import Mapping
+
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
-from outages.models import Service
+from outages.models import ProblemType, Service
 from reports.models import COMMENT_MAX_LENGTH, Report
+from reports.validation import catalogue_entry, validate_report
 
 
 class ReportInputSerializer(serializers.Serializer):
+    """The request body as documented; validation itself is reports.validation's, the same
+    function the ASGI intake and the HTML form call."""
+
     service = serializers.SlugField(max_length=60)
     problem = serializers.SlugField(max_length=40)
     country = CountryField()
@@ -16,26 +21,19 @@ class ReportInputSerializer(serializers.Serializer):
         max_length=COMMENT_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
-    def validate(self, attrs: dict) -> dict:
-        service = Service.objects.filter(slug=attrs["service"]).first()
-        if service is None:
-            raise serializers.ValidationError(
-                {"service": [_("Unknown service '%s'.") % attrs["service"]]}
-            )
-        problem_type = service.problem_types.filter(slug=attrs["problem"]).first()
-        if problem_type is None:
-            offered = ", ".join(service.problem_types.values_list("slug", flat=True))
-            raise serializers.ValidationError(
-                {
-                    "problem": [
-                        _("%(service)s offers these problems: %(offered)s.")
-                        % {"service": service.name, "offered": offered}
-                    ]
-                }
-            )
-        attrs["service"] = service
-        attrs["problem_type"] = problem_type
-        return attrs
+    def to_internal_value(self, data: object) -> dict:
+        slug = data.get("service") if isinstance(data, Mapping) else None
+        catalogue = catalogue_entry(slug.strip()) if isinstance(slug, str) else {}
+        report, errors = validate_report(data, catalogue)
+        if errors:
+            raise serializers.ValidationError(errors)
+        assert report is not None
+        return {
+            "service": Service.objects.get(pk=report.service_id),
+            "problem_type": ProblemType.objects.get(pk=report.problem_type_id),
+            "country": report.country,
+            "comment": report.comment,
+        }
 
 
 class ReportOutputSerializer(serializers.ModelSerializer):

@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from common.clients import client_key, network_key, parse_hop
 from outages.models import ProblemType, Service
-from outages.selectors import bucket_start, minute_floor
+from outages.selectors import minute_floor
+from reports import counting
 from reports.fingerprint import reporter_fingerprint
 from reports.models import AddressWindow, HourlyReportCount, Report, ReportCount, ReporterWindow
 
@@ -21,7 +22,7 @@ from reports.models import AddressWindow, HourlyReportCount, Report, ReportCount
 class Reporter:
     """Who is reporting, as the request tells it; only ever used to derive a fingerprint."""
 
-    address: str
+    address: str  # the client key (common.clients): an IPv4 address or an IPv6 /64
     user_agent: str
 
 
@@ -34,21 +35,21 @@ def report_create(
     comment: str = "",
     now: datetime | None = None,
 ) -> Report:
-    """Store a report; only the reporter's first for this service in the window counts.
-
-    A repeat within REPORT_DEDUPE_MINUTES is stored with counted=False (as Downdetector keeps
-    repeats without counting them) and leaves the roll-up untouched; so is a report from an
-    address that already had REPORT_MAX_COUNTED_PER_ADDRESS reports counted in the window,
-    whatever user agents it claims (ballot stuffing).
+    """Store a report; whether it counts is decided by the counting rules (reports.counting):
+    the reporter's first for this service in the dedupe window, and its client and network
+    under their caps. A report that does not count is stored with counted=False (as
+    Downdetector keeps repeats) and leaves the roll-up untouched.
     """
     now = now or timezone.now()
-    fingerprint = reporter_fingerprint(
-        address=reporter.address, user_agent=reporter.user_agent, day=now.date()
-    )
-    address = reporter_fingerprint(address=reporter.address, user_agent="", day=now.date())
+    day = now.date()
+    # A raw address (a caller, a test) becomes its client key; an unparsable one stays as is.
+    client = client_key(parse_hop(reporter.address)) or reporter.address
+    fingerprint = reporter_fingerprint(address=client, user_agent=reporter.user_agent, day=day)
+    address = reporter_fingerprint(address=client, user_agent="", day=day)
+    network = reporter_fingerprint(address=network_key(client), user_agent="", day=day)
     with transaction.atomic():
-        counted = _claim_reporter(service.pk, fingerprint, now) and _claim_address(
-            service.pk, address, now
+        counted = counting.claim_reporter(service.pk, fingerprint, now) and counting.claim_caps(
+            service.pk, address, network, now
         )
         report = Report.objects.create(
             service=service,
@@ -62,50 +63,6 @@ def report_create(
         if counted:
             counts_add([(service.pk, country, problem_type.pk, now, 1)])
     return report
-
-
-def _claim_reporter(service_id: int, reporter: str, now: datetime) -> bool:
-    """True if this reporter had no counted report for the service within the window.
-
-    One conditional upsert: concurrent claims of the same reporter serialise on the row, and
-    only the one that finds the window expired (or no row) gets a row back.
-    """
-    table = ReporterWindow._meta.db_table
-    adapt = connection.ops.adapt_datetimefield_value
-    window_start = now - timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (service_id, reporter, counted_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (service_id, reporter) DO UPDATE SET counted_at = excluded.counted_at "
-            f"WHERE {table}.counted_at <= %s RETURNING 1",
-            [service_id, reporter, adapt(now), adapt(window_start)],
-        )
-        return cursor.fetchone() is not None
-
-
-def _claim_address(service_id: int, address: str, now: datetime) -> bool:
-    """True while the address has fewer than the allowed counted reports in this window
-    (always, when REPORT_MAX_COUNTED_PER_ADDRESS is 0: a load test from one address)."""
-    if settings.REPORT_MAX_COUNTED_PER_ADDRESS <= 0:
-        return True
-    table = AddressWindow._meta.db_table
-    window = timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
-    window_start = bucket_start(now, window)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (service_id, address, window_start, counted) "
-            "VALUES (%s, %s, %s, 1) "
-            "ON CONFLICT (service_id, address, window_start) "
-            f"DO UPDATE SET counted = {table}.counted + 1 WHERE {table}.counted < %s "
-            "RETURNING 1",
-            [
-                service_id,
-                address,
-                connection.ops.adapt_datetimefield_value(window_start),
-                settings.REPORT_MAX_COUNTED_PER_ADDRESS,
-            ],
-        )
-        return cursor.fetchone() is not None
 
 
 def purge_dedupe_windows(now: datetime) -> int:

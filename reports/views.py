@@ -6,14 +6,13 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from rest_framework.request import Request
 
 from outages import selectors
 from outages.views import render_service_page
 from reports.api import reporter_from
 from reports.forms import ReportForm
 from reports.services import report_create
-from reports.throttling import ReportNetworkThrottle, ReportThrottle
+from reports.throttling import ReportThrottle
 
 
 # No CSRF token: the page holding this form is one cached rendering shared by every reader
@@ -27,16 +26,9 @@ from reports.throttling import ReportNetworkThrottle, ReportThrottle
 def report_submit(request: HttpRequest, slug: str) -> HttpResponse:
     """The plain HTML form post behind "I have a problem with X" (works without JavaScript)."""
     service = get_object_or_404(selectors.service_list(), slug=slug)
-    refused = next(
-        (
-            t
-            for t in (ReportThrottle(), ReportNetworkThrottle())
-            if not t.allow_request(Request(request), None)
-        ),
-        None,
-    )
-    if refused is not None:
-        wait = int(refused.wait() or 60)
+    throttle = ReportThrottle()
+    if not throttle.allow_request(request, None):
+        wait = int(throttle.wait() or 60)
         response = HttpResponse(
             _("Too many reports from your network. Please try again in %d seconds.") % wait,
             status=429,
@@ -52,7 +44,7 @@ def report_submit(request: HttpRequest, slug: str) -> HttpResponse:
         problem_type=form.problem_types[form.cleaned_data["problem"]],
         country=form.cleaned_data["country"],
         comment=form.cleaned_data["comment"],
-        reporter=reporter_from(Request(request)),
+        reporter=reporter_from(request),
     )
     if report.counted:
         messages.success(

@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
+
+# On PostgreSQL + Redis (CI's production-shaped pass) nothing may be skipped: a PostgreSQL- or
+# Redis-only test that silently skipped there would leave the production path untested.
+PRODUCTION_PASS = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:  # type: ignore[no-untyped-def]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if PRODUCTION_PASS and skipped and exitstatus == 0:
+        if reporter:
+            reporter.write_line(f"{skipped} tests skipped on the PostgreSQL pass: failing it.")
+        session.exitstatus = 1
 
 
 @pytest.fixture(autouse=True)

@@ -96,11 +96,11 @@ def test_same_reporter_posting_twice_at_the_same_instant_counts_once():
     ("address", "network"),
     [
         ("203.0.113.77", "203.0.113.0/24"),
-        ("2001:db8:1:2:3::9", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2::/64", "2001:db8:1::/48"),
         ("unknown", "unknown"),
     ],
 )
-def test_networks_are_slash_24_and_slash_64(address, network):
+def test_networks_are_slash_24_for_ipv4_clients_and_slash_48_for_ipv6_ones(address, network):
     assert network_of(address) == network
 
 

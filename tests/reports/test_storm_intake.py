@@ -32,7 +32,7 @@ async def call(
         "type": "http",
         "method": "POST",
         "path": "/api/v1/reports/",
-        "headers": [(b"content-type", content_type), (b"user-agent", ua)],
+        "headers": [(b"host", b"localhost"), (b"content-type", content_type), (b"user-agent", ua)],
         "client": (address, 5555),
     }
     sent: list[dict] = []

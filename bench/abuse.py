@@ -1,0 +1,338 @@
+"""`make bench-abuse`: issue 11's attacks replayed against `make serve` (bin/serve) on
+PostgreSQL + Redis, over the loopback only, with bounded loops, on this checkout's port.
+
+The server trusts one proxy (NUM_PROXIES=1): this script plays that proxy, so the right-most
+X-Forwarded-For hop it sends is "the client", as a real proxy would vouch. After the attacks a
+detection cycle runs; the last line must read
+`abuse: N attacks, 0 incidents opened, 0 valid reports refused, 0 5xx`.
+
+Environment: DATABASE_URL's server (database BENCH_ABUSE_DB, default opendown_abuse, is
+recreated), REDIS_URL, BENCH_PORT (default 8765).
+"""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import ingest
+
+DB = os.environ.get("BENCH_ABUSE_DB", "opendown_abuse")
+# bin/serve migrates and loads the catalogue before it listens: on a busy machine that takes
+# longer than the ingest benchmark's minute.
+ingest.wait_until_up.__defaults__ = (300,)
+PORT = ingest.PORT
+# Names as the public catalogue spells them; created in the bench database by catalogue_load.
+SERVICE = "sora"
+tally = {"requests": 0, "5xx": 0, "valid_refused": 0}
+problems: list[str] = []
+
+
+def request(
+    method: str,
+    path: str,
+    *,
+    body: object = None,
+    headers: list | None = None,
+    raw: bytes | None = None,
+) -> tuple[int, dict, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
+    connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    sent = {name.lower() for name, _ in headers or []}
+    if "host" not in sent:
+        connection.putheader("Host", "localhost")
+    payload = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
+    if payload:
+        connection.putheader("Content-Type", "application/json")
+    connection.putheader("Content-Length", str(len(payload)))
+    for name, value in headers or []:
+        connection.putheader(name, value)
+    connection.endheaders(payload)
+    response = connection.getresponse()
+    data = response.read()
+    connection.close()
+    tally["requests"] += 1
+    if response.status >= 500:
+        tally["5xx"] += 1
+        problems.append(f"{method} {path}: {response.status} {data[:120]!r}")
+    return response.status, dict(response.getheaders()), data
+
+
+def report(client: str, *, ua: str = "phone", extra: dict | None = None, lines: list | None = None):  # type: ignore[no-untyped-def]
+    body = {"service": SERVICE, "problem": problem, "country": "US", **(extra or {})}
+    forwarded = [("X-Forwarded-For", line) for line in (lines or [client])]
+    return request("POST", "/api/v1/reports/", body=body, headers=[("User-Agent", ua), *forwarded])
+
+
+def honest(client: str, ua: str = "honest-phone") -> None:
+    """A well-behaved neighbour's one report: anything but 201 is a valid report refused."""
+    status, _, data = report(client, ua=ua)
+    if status != 201:
+        tally["valid_refused"] += 1
+        problems.append(f"valid report from {client} refused: {status} {data[:120]!r}")
+
+
+def counted(data: bytes) -> bool:
+    return json.loads(data).get("counted", False)
+
+
+def expect(name: str, ok: bool, detail: str) -> None:
+    print(f"  {name}: {'held' if ok else 'BROKEN'} ({detail})")
+    if not ok:
+        problems.append(f"{name}: {detail}")
+
+
+def psql(env: dict, sql: str) -> str:
+    return ingest.run("psql", env["DATABASE_URL"], "-tAc", sql).strip()
+
+
+# --- the attacks ------------------------------------------------------------------------------
+
+
+def slash64_one_agent(env: dict) -> None:
+    results = [report(f"2001:db8:5:6::{i:x}", ua="sora-app") for i in range(1, 41)]
+    n = sum(counted(d) for s, _, d in results if s == 201)
+    expect("40 addresses of one /64, one user agent", n <= 1, f"{n} counted")
+
+
+def slash64_rotating_agents(env: dict) -> None:
+    results = [report(f"2001:db8:7:8::{i:x}", ua=f"ua-{i}") for i in range(1, 41)]
+    n = sum(counted(d) for s, _, d in results if s == 201)
+    expect("40 addresses and user agents of one /64", n <= 5, f"{n} counted")
+
+
+def lone_surrogate_in_a_batch(env: dict) -> None:
+    raw = json.dumps({"service": SERVICE, "problem": problem, "country": "US"})
+    bad = raw[:-1].encode() + b', "comment": "\\ud800"}'
+
+    def valid(i: int) -> int:
+        return report(f"198.18.{i}.1", ua=f"neighbour-{i}")[0]
+
+    with ThreadPoolExecutor(max_workers=37) as pool:
+        bad_status = pool.submit(
+            request,
+            "POST",
+            "/api/v1/reports/",
+            raw=bad,
+            headers=[("X-Forwarded-For", "198.18.200.1")],
+        )
+        statuses = list(pool.map(valid, range(36)))
+    refused = sum(s != 201 for s in statuses)
+    tally["valid_refused"] += refused
+    expect(
+        "a lone surrogate beside 36 valid reports",
+        bad_status.result()[0] == 400 and not refused,
+        f"surrogate {bad_status.result()[0]}, {refused} valid refused",
+    )
+
+
+def forwarded_for_ports(env: dict) -> None:
+    statuses = [report("", lines=[f"198.51.100.77:{1000 + i}"])[0] for i in range(35)]
+    expect(
+        "a port per request in X-Forwarded-For",
+        statuses.count(429) == 5,
+        f"{statuses.count(201)} accepted, {statuses.count(429)} refused at the 30/min limit",
+    )
+
+
+def forwarded_for_extra_line(env: dict) -> None:
+    statuses = [report("", lines=[f"6.6.{i}.6", "198.51.100.78"])[0] for i in range(35)]
+    expect(
+        "a spoofed extra X-Forwarded-For line",
+        statuses.count(429) == 5,
+        f"{statuses.count(201)} accepted, {statuses.count(429)} refused at the 30/min limit",
+    )
+
+
+def deep_json(env: dict) -> None:
+    status, _, _ = request(
+        "POST", "/api/v1/reports/", raw=b"[" * 2048, headers=[("X-Forwarded-For", "198.51.100.90")]
+    )
+    expect("2 KB of nested brackets", status == 400, f"answered {status}")
+
+
+def nul_query(env: dict) -> None:
+    status, _, _ = request("GET", "/?q=%00")
+    expect("GET /?q=%00", status == 400, f"answered {status}")
+
+
+def junk_cache_variants(env: dict) -> None:
+    redis = urlsplit(env["REDIS_URL"])
+    db = redis.path.lstrip("/") or "0"
+
+    def status_keys() -> int:
+        out = subprocess.run(
+            [
+                "redis-cli",
+                "-h",
+                redis.hostname,
+                "-p",
+                str(redis.port or 6379),
+                "-n",
+                db,
+                "--scan",
+                "--pattern",
+                "*status:*",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return len(out.split())
+
+    before = status_keys()
+    for i in range(25):
+        request(
+            "GET", f"/api/v1/services/?junk{i}=x", headers=[("X-Forwarded-For", "198.51.100.91")]
+        )
+        request(
+            "GET",
+            "/api/v1/services/",
+            headers=[("X-Forwarded-Proto", f"p{i}"), ("X-Forwarded-For", "198.51.100.91")],
+        )
+    grown = status_keys() - before
+    expect("25 junk query/scheme variants", grown <= 2, f"{grown} new status keys")
+
+
+def refused_budget(env: dict) -> None:
+    for _ in range(45):
+        report("198.51.100.120", ua="pushy")
+    honest("198.51.100.121")  # its neighbour's first report
+    expect("45 tries by one host, then its neighbour", True, "see valid reports refused")
+
+
+def slash24_rotation(env: dict) -> None:
+    results = [report(f"203.0.113.{i}", ua="phone") for i in range(1, 13)]
+    n = sum(counted(d) for s, _, d in results if s == 201)
+    expect("12 addresses of one /24", n <= 9, f"{n} counted")
+
+
+def foreign_host(env: dict) -> None:
+    status, _, _ = request(
+        "POST",
+        "/api/v1/reports/",
+        body={"service": SERVICE},
+        headers=[("Host", "evil.example"), ("X-Forwarded-For", "198.51.100.92")],
+    )
+    expect("a Host outside ALLOWED_HOSTS", status == 400, f"answered {status}")
+
+
+def badge_quotes(env: dict) -> None:
+    status, _, svg = request("GET", "/status/quoted/badge.svg")
+    tag = re.match(rb"<svg[^>]*>", svg)
+    attributes = re.findall(rb'\s([a-z-]+)="', tag.group(0)) if tag else []
+    expect(
+        'a service name with "',
+        status == 200 and b"onload" not in b" ".join(attributes),
+        f"attributes {attributes}",
+    )
+
+
+def admin_guessing(env: dict) -> None:
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    url = f"http://localhost:{PORT}/admin/login/"
+    page = opener.open(
+        urllib.request.Request(url, headers={"X-Forwarded-For": "198.51.100.93"})
+    ).read()
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1).decode()
+    codes = []
+    for i in range(15):
+        data = f"csrfmiddlewaretoken={token}&username=admin&password=guess{i}".encode()
+        req = urllib.request.Request(
+            url, data=data, headers={"X-Forwarded-For": "198.51.100.93", "Referer": url}
+        )
+        try:
+            codes.append(opener.open(req).status)
+        except urllib.error.HTTPError as error:
+            codes.append(error.code)
+    tally["requests"] += 16
+    expect("15 admin password guesses", codes.count(429) >= 5, f"{codes.count(429)} refused")
+
+
+ATTACKS = [
+    slash64_one_agent,
+    slash64_rotating_agents,
+    lone_surrogate_in_a_batch,
+    forwarded_for_ports,
+    forwarded_for_extra_line,
+    deep_json,
+    nul_query,
+    junk_cache_variants,
+    refused_budget,
+    slash24_rotation,
+    foreign_host,
+    badge_quotes,
+    admin_guessing,
+]
+
+
+def main() -> None:
+    global problem
+    base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opendown"))
+    env = ingest.bench_env(
+        DATABASE_URL=urlunsplit(base._replace(path=f"/{DB}")),
+        NUM_PROXIES="1",
+        # The production limits, not the load test's: this is what an attacker meets.
+        REPORT_RATE_LIMIT="30/min",
+        REPORT_NETWORK_RATE_LIMIT="600/min",
+        API_RATE_LIMIT="600/min",
+        REPORT_MAX_COUNTED_PER_ADDRESS="5",
+        REPORT_MAX_COUNTED_PER_NETWORK="9",
+        BENCH_REFERENCE="0",
+        ALLOWED_HOSTS="localhost,127.0.0.1",
+    )
+    admin = urlunsplit(base._replace(path="/postgres"))
+    ingest.run("psql", admin, "-qc", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    ingest.run("psql", admin, "-qc", f"CREATE DATABASE {DB}")
+    ingest.run(ingest.PYTHON, "manage.py", "migrate", "--noinput", env=env)
+    setup = (
+        "from outages.services import catalogue_load; catalogue_load()\n"
+        "from outages.models import Service\n"
+        "Service.objects.create(slug='quoted', name='Evil\" onload=\"alert(1)')\n"
+        f"print('PROBLEM', Service.objects.get(slug='{SERVICE}').problem_types.first().slug)\n"
+        "from detection.services import refresh_baselines; refresh_baselines()\n"
+    )
+    out = ingest.run(ingest.PYTHON, "manage.py", "shell", "-c", setup, env=env)
+    problem = re.search(r"^PROBLEM (\S+)$", out, re.M).group(1)
+    with ingest.serving(["bash", "bin/serve"], env):
+        for attack in ATTACKS:
+            attack(env)
+    # Detection scores complete minutes: wait for this one to end, then run a cycle.
+    time.sleep(61 - time.time() % 60)
+    ingest.run(
+        ingest.PYTHON,
+        "manage.py",
+        "shell",
+        "-c",
+        "from detection.services import detect_spikes; detect_spikes()",
+        env=env,
+    )
+    incidents = int(psql(env, "SELECT count(*) FROM outages_incident"))
+    stored = psql(env, "SELECT count(*) FROM reports_report")
+    print(f"  {tally['requests']} requests, {stored} reports stored")
+    for line in problems:
+        print(f"  problem: {line}")
+    print(
+        f"abuse: {len(ATTACKS)} attacks, {incidents} incidents opened, "
+        f"{tally['valid_refused']} valid reports refused, {tally['5xx']} 5xx"
+    )
+    if incidents or tally["valid_refused"] or tally["5xx"] or problems:
+        sys.exit(1)
+
+
+problem = ""
+
+if __name__ == "__main__":
+    main()
