@@ -439,5 +439,7 @@ def load_series(fit: BaselineFit, service_id: int, country: str) -> engine.Basel
     return None if payload is None else _baseline(fit, _decode([bytes(payload)], fit))
 
 
-def latest_fit() -> BaselineFit | None:
-    return BaselineFit.objects.order_by("-fitted_at", "-pk").first()
+def latest_fit(*, with_series: bool = True) -> BaselineFit | None:
+    """The newest fit; without its list of series (60,000 pairs of JSON) for one-series reads."""
+    fits = BaselineFit.objects.order_by("-fitted_at", "-pk")
+    return (fits if with_series else fits.defer("series")).first()
