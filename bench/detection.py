@@ -57,6 +57,7 @@ from detection.engine import (
 CFG = EngineConfig()
 BUCKET = 60.0
 NOW = MONDAY0 + 2900 * WEEK + 3 * 86_400 + 14 * 3600  # a Thursday 14:00 UTC, 2025
+WIDTH = max(CFG.scale_buckets(BUCKET))  # minutes a live cycle reads: the widest test window
 
 
 def daily_shape(slots: np.ndarray, phase: np.ndarray) -> np.ndarray:
@@ -90,7 +91,7 @@ def synthetic_baseline(rates: np.ndarray, rng: np.random.Generator) -> Baseline:
     return Baseline(
         profile=rates * BUCKET / 60.0,
         level=rng.uniform(0.9, 1.1, n),
-        dispersion=np.column_stack([rng.uniform(0.02, 0.3, n) for _ in range(3)]),
+        dispersion=np.column_stack([rng.uniform(0.02, 0.3, n) for _ in CFG.scale_buckets(BUCKET)]),
         bucket_seconds=BUCKET,
         slot_seconds=3600.0,
         floor=CFG.prior_rate_per_minute,
@@ -100,8 +101,8 @@ def synthetic_baseline(rates: np.ndarray, rng: np.random.Generator) -> Baseline:
 
 
 def latest_counts(baseline: Baseline, rng: np.random.Generator, spike_frac: float) -> np.ndarray:
-    """(n, 15) latest minute counts: NB noise around the baseline, a few series spiking."""
-    times = NOW - 15 * BUCKET + np.arange(15) * BUCKET
+    """(n, WIDTH) latest minute counts: NB noise around the baseline, a few series spiking."""
+    times = NOW - WIDTH * BUCKET + np.arange(WIDTH) * BUCKET
     mu = baseline.expected(times)
     gamma = rng.gamma(1 / baseline.dispersion[:, :1], baseline.dispersion[:, :1] * mu)
     counts = rng.poisson(gamma).astype(float)
@@ -114,7 +115,8 @@ def naive_cycle(
     recent: np.ndarray, baseline: Baseline, levels: list[int], runs: list[list[int]]
 ) -> None:
     """The same maths, one series at a time, scipy called per series and scale."""
-    times = NOW - 15 * BUCKET + np.arange(15) * BUCKET
+    times = NOW - WIDTH * BUCKET + np.arange(WIDTH) * BUCKET
+    k_now = CFG.buckets(CFG.current_minutes, BUCKET)
     s_pos, s_out = -math.log10(CFG.p_possible), -math.log10(CFG.p_outage)
     adjust = math.log10(len(baseline.scale_buckets))
     for i in range(recent.shape[0]):
@@ -126,12 +128,16 @@ def naive_cycle(
             size = 1 / one.dispersion[0, j]
             s = -stats.nbinom.logsf(x - 1, size, size / (size + mu)) / math.log(10) - adjust
             s = max(s, 0.0) if x > mu else 0.0
+            if k > k_now and recent[i, -k_now:].sum() - exp[-k_now:].sum() < (
+                0.5 * (x - mu) * k_now / k
+            ):
+                s = 0.0
             best = max(best, s * min(max((x - mu) / CFG.min_excess_possible, 0), 1))
             if s >= s_out and x - mu >= CFG.min_excess_outage:
                 raw = 2
             elif s >= s_pos and x - mu >= CFG.min_excess_possible:
                 raw = max(raw, 1)
-        mu15 = max(exp.sum(), 1e-9)
+        mu15 = max(exp[-15:].sum(), 1e-9)
         size = 1 / one.dispersion[0, -1]
         q = CFG.p_possible / len(baseline.scale_buckets)
         _threshold = max(stats.nbinom.isf(q, size, size / (size + mu15)) + 1, mu15 + 10)
@@ -471,7 +477,7 @@ def main() -> None:
         best = math.inf
         for _ in range(3):
             started = time.perf_counter()
-            result, _state, _level = live_cycle(recent, NOW - 15 * BUCKET, baseline, state, CFG)
+            result, _state, _level = live_cycle(recent, NOW - WIDTH * BUCKET, baseline, state, CFG)
             best = min(best, time.perf_counter() - started)
         sub = min(args.naive_subset, total)
         idx = rng.choice(total, sub, replace=False)

@@ -619,21 +619,28 @@ def score_window(
     level = np.zeros(n, dtype=np.int8)
     s_possible = -math.log10(config.p_possible)
     s_outage = -math.log10(config.p_outage)
-    k_now = config.buckets(config.current_minutes, baseline.bucket_seconds)
+    k_now = min(config.buckets(config.current_minutes, baseline.bucket_seconds), width)
+    # Sums of the latest k buckets for every k in one pass: cumulative sums from the end.
+    x_last = np.cumsum(recent[:, ::-1], axis=1)
+    mu_last = np.cumsum(expected[:, ::-1], axis=1)
     for j, k in enumerate(baseline.scale_buckets):  # a few scales, vectorised over series
         k = min(k, width)
-        x = recent[:, -k:].sum(axis=1)
-        mu = np.maximum(expected[:, -k:].sum(axis=1), 1e-9)
+        x = x_last[:, k - 1]
+        mu = np.maximum(mu_last[:, k - 1], 1e-9)
         size, p = _nb_params(mu, baseline.dispersion[:, j])
-        surprise = -stats.nbinom.logsf(x - 1.0, size, p) / math.log(10.0) - adjust
+        # The exact tail only where there is an excess (scipy's NB tail is the cycle's main
+        # cost; below the expectation the surprise is 0 anyway).
+        up = np.flatnonzero(x > mu)
+        surprise = np.zeros(n)
+        surprise[up] = -stats.nbinom.logsf(x[up] - 1.0, size[up], p[up]) / math.log(10.0) - adjust
         # Clip: logsf can underflow to -inf for absurd spikes; keep the value finite.
-        surprise = np.where(x > mu, np.clip(surprise, 0.0, 1e4), 0.0)
+        surprise = np.clip(surprise, 0.0, 1e4)
         excess = x - mu
         if k > k_now:
             # A long window speaks of now only while its latest minutes still carry at least
             # half their share of its excess (a steady excess carries all of it, a ramp more,
             # an excess that is over none): an incident closes when the reports fall back.
-            latest = recent[:, -k_now:].sum(axis=1) - expected[:, -k_now:].sum(axis=1)
+            latest = x_last[:, k_now - 1] - mu_last[:, k_now - 1]
             surprise = np.where(latest >= 0.5 * excess * k_now / k, surprise, 0.0)
         # Soft volume gate for the score (hard gate for the levels below).
         gated = surprise * np.clip(excess / config.min_excess_possible, 0.0, 1.0)
