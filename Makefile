@@ -8,6 +8,8 @@ PORT ?= 8000
 
 # Local development: debug on, embedded SQLite, filesystem Celery broker (no servers needed).
 DEV_ENV := DEBUG=1
+# The demo's absolute links, its webhook receiver and recorded status pages live on this server.
+DEMO_ENV := SITE_URL=$(or $(SITE_URL),http://$(HOST):$(PORT))
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
@@ -37,16 +39,18 @@ migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
 seed: migrate
-	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py demo_alerts
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py load_official --recorded
 
 # Serves the demo on http://$(HOST):$(PORT); a Celery worker with its beat runs alongside and
 # stops with it (Ctrl-C).
 run: seed
 	@echo "Starting Celery worker + beat (filesystem broker) and the web server on http://$(HOST):$(PORT)"
-	@$(DEV_ENV) $(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning \
+	@$(DEV_ENV) $(DEMO_ENV) $(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning \
 		--schedule=var/celerybeat-schedule & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
-	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The production shape in the foreground on $(HOST):$(PORT): uvicorn with WEB_WORKERS
 # processes (the group-commit intake and Django, config/asgi.py), a Celery worker and beat.

@@ -47,6 +47,26 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=37),
         "options": {"expires": 50 * 60},
     },
+    # Every minute: send due alerts and retry failed ones whose backoff has passed (new
+    # alerts are also sent at once, after the detector's commit).
+    "deliver-alerts": {
+        "task": "alerts.tasks.deliver_due",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every minute: poll the official status pages that are due (each every 5 minutes,
+    # failing ones backing off).
+    "poll-official-pages": {
+        "task": "official.tasks.poll_official_pages",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Daily, after midnight UTC: yesterday's open-data dump (counts) and all incidents.
+    "dump-open-data": {
+        "task": "opendata.tasks.dump_open_data",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"expires": 60 * 60},
+    },
     # Daily: forget yesterday's reporter salts, so stored fingerprints cannot be linked again.
     "rotate-reporter-salts": {
         "task": "reports.tasks.purge_old_reporter_salts",

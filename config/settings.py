@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "outages",
     "reports",
     "detection",
+    "alerts",
+    "official",
+    "opendata",
 ]
 
 MIDDLEWARE = [
@@ -268,6 +271,9 @@ REST_FRAMEWORK = {
         "reports_network": env.str("REPORT_NETWORK_RATE_LIMIT", default="600/min") or None,
         # Admin login attempts per client: enough for a person mistyping, not for guessing.
         "admin_login": env.str("ADMIN_LOGIN_RATE_LIMIT", default="10/min") or None,
+        # A person subscribes a handful of times; more from one address is a script.
+        "subscriptions": env.str("SUBSCRIBE_RATE_LIMIT", default="10/hour") or None,
+        "subscriptions_network": env.str("SUBSCRIBE_NETWORK_RATE_LIMIT", default="60/hour") or None,
     },
     # How many proxies sit in front of the app; their X-Forwarded-For entries are trusted.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -334,3 +340,28 @@ STATUS_CACHE_SECONDS = env.int("STATUS_CACHE_SECONDS", default=30)
 # The benchmark's reference view (plain Django, one ORM create per request) is mounted only
 # when asked for.
 BENCH_REFERENCE = env.bool("BENCH_REFERENCE", default=False)
+
+# --- Alerts ----------------------------------------------------------------------------------
+# Absolute links in mails and webhooks (management, unsubscribe, incident pages).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Mail: the console in development, SMTP (or any backend) from EMAIL_URL in production,
+# e.g. smtp+tls://user:password@smtp.example.org:587.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opendown <alerts@localhost>")
+# A subscription whose deliveries failed this many tries in a row is disabled (with backoff
+# 1, 2, 4, 8 minutes between them: a receiver down for half an hour).
+ALERTS_MAX_FAILURES = env.int("ALERTS_MAX_FAILURES", default=5)
+# Transitions older than this are history being replayed (backfill, catch-up): no alert.
+ALERTS_MAX_EVENT_AGE_MINUTES = env.int("ALERTS_MAX_EVENT_AGE_MINUTES", default=60)
+# Webhooks to loopback and private addresses are refused in production (they would reach our
+# own network); development allows them for the demo's local receiver.
+ALERTS_ALLOW_PRIVATE_TARGETS = env.bool("ALERTS_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+
+# --- Open data -------------------------------------------------------------------------------
+# Where the daily dumps are written and served from (/data/).
+OPENDATA_DIR = env.str("OPENDATA_DIR", default=str(VAR_DIR / "opendata"))
+# The figures /methodology/ shows, written by `make eval-detection` / `make eval-outages`.
+ACCURACY_FILE = env.str("ACCURACY_FILE", default=str(BASE_DIR / "docs" / "accuracy.json"))

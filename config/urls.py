@@ -5,8 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.admin_login import admin_login
+from alerts import api as alerts_api
 from config.health import healthz
 from config.readiness import readyz
+from official import api as official_api
+from opendata import api as opendata_api
 from outages import api as outages_api
 from reports import api as reports_api
 
@@ -20,6 +23,9 @@ api_v1 = [
     ),
     path("incidents/", outages_api.IncidentListApi.as_view(), name="incident-list"),
     path("reports/", reports_api.ReportCreateApi.as_view(), name="report-create"),
+    path("subscriptions/", alerts_api.SubscriptionCreateApi.as_view(), name="subscription-create"),
+    path("acknowledgement/", official_api.AcknowledgementApi.as_view(), name="acknowledgement"),
+    path("history/", opendata_api.HistoryApi.as_view(), name="history"),
 ]
 
 urlpatterns: list = [
@@ -34,7 +40,13 @@ urlpatterns: list = [
 ]
 # The pages in each language: English unprefixed (every existing URL stays as it is), the others
 # under /hi/, /bn/. The API, feeds' JSON and health stay outside, unchanged.
-urlpatterns += i18n_patterns(path("", include("outages.urls")), prefix_default_language=False)
+urlpatterns += i18n_patterns(
+    path("", include("outages.urls")),
+    path("", include("alerts.urls")),
+    path("", include("official.urls")),
+    path("", include("opendata.urls")),
+    prefix_default_language=False,
+)
 
 if settings.BENCH_REFERENCE:
     from reports.reference import reference_report

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from detection import engine
+from detection import engine, signals
 from detection.models import BaselineFit, DetectionCursor
 from detection.series import (
     SeriesIndex,
@@ -60,6 +60,7 @@ class Draft:
     severity: int
     ended_at: datetime | None = None
     pk: int | None = None
+    saved_severity: int = 0  # as stored before this scan (to tell a raise)
 
 
 @dataclass
@@ -155,6 +156,7 @@ def _open_drafts(index: SeriesIndex) -> dict[int, Draft]:
                 expected_at_peak=incident.expected_at_peak,
                 severity=LEVELS.index(incident.severity),
                 pk=incident.pk,
+                saved_severity=LEVELS.index(incident.severity),
             )
     return drafts
 
@@ -178,9 +180,17 @@ def _save_drafts(index: SeriesIndex, drafts: list[Draft]) -> list[Incident]:
             "top_countries": [] if country else selectors.top_regions(service, **peak_window),
         }
         if draft.pk is None:
-            created.append(Incident.objects.create(service=service, country=country, **values))
+            incident = Incident.objects.create(service=service, country=country, **values)
+            created.append(incident)
+            transitions = [signals.OPENED] + [signals.ENDED] * (draft.ended_at is not None)
         else:
             Incident.objects.filter(pk=draft.pk).update(**values)
+            incident = Incident(pk=draft.pk, service=service, country=country, **values)
+            transitions = [signals.RAISED] * (draft.severity > draft.saved_severity) + [
+                signals.ENDED
+            ] * (draft.ended_at is not None)
+        for transition in transitions:  # inside the caller's transaction: exactly once
+            signals.incident_changed.send(Incident, incident=incident, transition=transition)
     return created
 
 
@@ -471,8 +481,15 @@ def close_orphaned_incidents(now: datetime | None = None) -> int:
     fit = latest_fit()
     scored = set() if fit is None else {(sid, country) for sid, country in fit.series}
     orphans = [
-        incident.pk
+        incident
         for incident in Incident.objects.filter(ended_at__isnull=True)
         if (incident.service_id, incident.country) not in scored
     ]
-    return Incident.objects.filter(pk__in=orphans, ended_at__isnull=True).update(ended_at=now)
+    closed = 0
+    for incident in orphans:
+        with transaction.atomic():
+            if Incident.objects.filter(pk=incident.pk, ended_at__isnull=True).update(ended_at=now):
+                incident.ended_at = now
+                signals.incident_changed.send(Incident, incident=incident, transition=signals.ENDED)
+                closed += 1
+    return closed

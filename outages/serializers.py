@@ -7,6 +7,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from outages import extensions
 from outages.models import Incident, Level, ProblemType, Service
 from outages.selectors import BUCKETS
 
@@ -56,11 +57,26 @@ class RegionShareSerializer(serializers.Serializer):
     share = serializers.FloatField()
 
 
+ACKNOWLEDGEMENT_STATES = ["no_official_page", "acknowledged", "pending", "never", "unknown"]
+
+
 class IncidentSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     country = CountryField(allow_blank=True, help_text="Blank for the service's worldwide series.")
     active = serializers.BooleanField(source="is_active")
     related = serializers.SerializerMethodField()
+    acknowledged_at = serializers.SerializerMethodField(
+        help_text="When the vendor's official status page first acknowledged this incident; "
+        "null when it has not (see acknowledgement) or there is no official page."
+    )
+    acknowledgement_lag_minutes = serializers.SerializerMethodField(
+        help_text="Minutes from the crowd's detection to that acknowledgement (negative: the "
+        "vendor was first); null when not acknowledged or there is no official page."
+    )
+    acknowledgement = serializers.SerializerMethodField(
+        help_text="no_official_page, acknowledged, pending (still going on), never (ended "
+        "unacknowledged) or unknown (before the page was watched)."
+    )
 
     class Meta:
         model = Incident
@@ -78,7 +94,29 @@ class IncidentSerializer(serializers.ModelSerializer):
             "top_problems",
             "top_countries",
             "related",
+            "acknowledged_at",
+            "acknowledgement_lag_minutes",
+            "acknowledgement",
         ]
+
+    def _acknowledgement(self, incident: Incident) -> dict:
+        # Computed once per incident for the three fields below.
+        if not hasattr(incident, "_acknowledgement"):
+            found = extensions.provide(extensions.INCIDENT_ACKNOWLEDGEMENT, incident)
+            incident._acknowledgement = found or {"state": "no_official_page"}
+        return incident._acknowledgement
+
+    def get_acknowledged_at(self, incident: Incident) -> datetime | None:
+        moment = self._acknowledgement(incident).get("acknowledged_at")
+        # Text, as every other time in the answer (cached answers are rendered later).
+        return None if moment is None else serializers.DateTimeField().to_representation(moment)
+
+    def get_acknowledgement_lag_minutes(self, incident: Incident) -> int | None:
+        return self._acknowledgement(incident).get("lag_minutes")
+
+    @extend_schema_field(serializers.ChoiceField(choices=ACKNOWLEDGEMENT_STATES))
+    def get_acknowledgement(self, incident: Incident) -> str:
+        return self._acknowledgement(incident)["state"]
 
     @extend_schema_field(
         {
@@ -108,6 +146,26 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
+class OfficialIncidentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.CharField(allow_null=True)
+    impact = serializers.CharField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+
+
+class OfficialStatusSerializer(serializers.Serializer):
+    page = serializers.CharField(help_text="The vendor's status page.")
+    url = serializers.CharField()
+    indicator = serializers.CharField(
+        allow_null=True, help_text="The page's own indicator: none, minor, major, critical..."
+    )
+    description = serializers.CharField(allow_null=True)
+    polled_at = serializers.DateTimeField(allow_null=True)
+    latest_incident = OfficialIncidentSerializer(allow_null=True)
+
+
 class ServiceDetailSerializer(ServiceListSerializer):
     problems = ProblemTypeSerializer(source="problem_types", many=True, read_only=True)
     children = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
@@ -122,6 +180,9 @@ class ServiceDetailSerializer(ServiceListSerializer):
     top_problems = serializers.SerializerMethodField()
     top_regions = serializers.SerializerMethodField()
     active_incident = serializers.SerializerMethodField()
+    official = serializers.SerializerMethodField(
+        help_text="The vendor's official status beside the crowd's; null without a known page."
+    )
     stale = serializers.SerializerMethodField(help_text=STALE_HELP)
     as_of = serializers.SerializerMethodField(help_text=AS_OF_HELP)
     detected_at = serializers.SerializerMethodField(help_text=DETECTED_AT_HELP)
@@ -142,6 +203,7 @@ class ServiceDetailSerializer(ServiceListSerializer):
             "top_problems",
             "top_regions",
             "active_incident",
+            "official",
             "stale",
             "as_of",
             "detected_at",
@@ -183,6 +245,11 @@ class ServiceDetailSerializer(ServiceListSerializer):
 
     def get_detection_behind(self, service: Service) -> bool:
         return self.context["freshness"].detection_behind
+
+    @extend_schema_field(OfficialStatusSerializer(allow_null=True))
+    def get_official(self, service: Service) -> dict | None:
+        official = extensions.provide(extensions.SERVICE_OFFICIAL, service)
+        return None if official is None else OfficialStatusSerializer(official).data
 
     @extend_schema_field(IncidentSerializer(allow_null=True))
     def get_active_incident(self, service: Service) -> dict | None:

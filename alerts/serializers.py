@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import ipaddress
+import urllib.parse
+
+from django.conf import settings
+from django_countries.serializer_fields import CountryField
+from rest_framework import serializers
+
+from alerts.models import Event, Subscription
+from outages.models import Service
+
+LOCAL_SUFFIXES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
+
+
+def check_webhook_url(url: str) -> str:
+    """Only http(s) URLs to public hosts. Names are not resolved here (no DNS lookup on a
+    request path); every delivery resolves them and refuses a private address then."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = (parts.hostname or "").lower()
+    except ValueError as error:
+        raise serializers.ValidationError("Enter a valid URL.") from error
+    if parts.scheme not in ("http", "https") or not host:
+        raise serializers.ValidationError("Enter an http or https URL.")
+    if parts.username or parts.password:
+        raise serializers.ValidationError("Credentials in the URL are not accepted.")
+    if settings.ALERTS_ALLOW_PRIVATE_TARGETS:
+        return url
+    try:
+        private = not ipaddress.ip_address(host).is_global
+    except ValueError:  # a name
+        private = host.endswith(LOCAL_SUFFIXES) or "." not in host
+    if private:
+        raise serializers.ValidationError("The URL must point to a public internet address.")
+    return url
+
+
+class SubscriptionCreateSerializer(serializers.Serializer):
+    service = serializers.SlugRelatedField(slug_field="slug", queryset=Service.objects.all())
+    country = CountryField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, max_length=254)
+    webhook_url = serializers.URLField(required=False, max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=Event.choices),
+        required=False,
+        allow_empty=False,
+        max_length=len(Event.values),
+        help_text="Which transitions to hear about; all three when absent.",
+    )
+
+    def validate_webhook_url(self, url: str) -> str:
+        return check_webhook_url(url)
+
+    def validate(self, attrs: dict) -> dict:
+        if bool(attrs.get("email")) == bool(attrs.get("webhook_url")):
+            raise serializers.ValidationError(
+                {"email": ["Give exactly one of email and webhook_url."]}
+            )
+        return attrs
+
+
+class SubscriptionSerializer(serializers.ModelSerializer):
+    service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    country = serializers.SerializerMethodField()
+    secret = serializers.SerializerMethodField(
+        help_text="HMAC-SHA256 key of the webhook's signatures; shown only in this answer."
+    )
+    manage_url = serializers.SerializerMethodField(
+        help_text="The webhook's secret management link; email subscriptions get it by mail."
+    )
+
+    class Meta:
+        model = Subscription
+        fields = ["service", "country", "channel", "events", "state", "secret", "manage_url"]
+
+    def get_country(self, subscription: Subscription) -> str | None:
+        return subscription.country.code or None
+
+    def get_secret(self, subscription: Subscription) -> str | None:
+        return self.context.get("secret")
+
+    def get_manage_url(self, subscription: Subscription) -> str | None:
+        return self.context.get("manage_url")

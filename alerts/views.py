@@ -1,0 +1,147 @@
+"""The subscribe form behind every service page and each subscription's management page.
+
+No CSRF token: the subscribe form must work on pages served without one (cached pages), and
+it cannot be abused across sites beyond what anyone can do directly: an email subscription
+does nothing until the address confirms, webhooks are signed, and both are rate-limited.
+The management pages are reached by a secret link, which a forging site does not know.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework.request import Request
+
+from alerts import services, signing
+from alerts.forms import ManageForm, SubscribeForm
+from alerts.models import Delivery, Subscription
+from alerts.throttling import SUBSCRIBE_THROTTLES
+from outages import selectors
+
+log = logging.getLogger(__name__)
+
+
+def too_many(request: HttpRequest) -> HttpResponse | None:
+    for throttle in (t() for t in SUBSCRIBE_THROTTLES):
+        if not throttle.allow_request(Request(request), None):
+            wait = int(throttle.wait() or 60)
+            response = HttpResponse(
+                _("Too many subscriptions from your network. Please try again in %d seconds.")
+                % wait,
+                status=429,
+                content_type="text/plain; charset=utf-8",
+            )
+            response["Retry-After"] = str(wait)
+            return response
+    return None
+
+
+@csrf_exempt
+@require_POST
+@never_cache
+def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
+    service = get_object_or_404(selectors.service_list(), slug=slug)
+    form = SubscribeForm(request.POST, service=service)
+    if not form.is_valid():
+        return render(
+            request, "alerts/subscribe_result.html", {"service": service, "form": form}, status=400
+        )
+    refused = too_many(request)
+    if refused is not None:
+        return refused
+    created = services.subscription_create(
+        service=service,
+        country=form.cleaned_data["country"],
+        email=form.cleaned_data["email"],
+        webhook_url=form.cleaned_data["webhook_url"],
+        events=form.cleaned_data["events"],
+        language=translation.get_language(),
+    )
+    # The page links to this very host (SITE_URL is for mails and webhooks, sent elsewhere).
+    manage_link = request.build_absolute_uri(
+        reverse("alerts:manage", args=[created.subscription.token])
+    )
+    return render(
+        request,
+        "alerts/subscribe_result.html",
+        {"service": service, "created": created, "manage_link": manage_link},
+        status=201,
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@never_cache
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    subscription = get_object_or_404(Subscription.objects.select_related("service"), token=token)
+    form = ManageForm(initial={"events": subscription.events})
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "confirm":
+            services.subscription_confirm(subscription)
+            messages.success(request, _("Confirmed: you will get alerts from now on."))
+        elif action in ("pause", "resume"):
+            services.subscription_update(subscription, paused=action == "pause")
+        elif action == "delete":
+            return unsubscribe(request, token)
+        elif action == "save":
+            form = ManageForm(request.POST)
+            if not form.is_valid():
+                return render(
+                    request,
+                    "alerts/manage.html",
+                    {"subscription": subscription, "form": form},
+                    status=400,
+                )
+            services.subscription_update(subscription, events=form.cleaned_data["events"])
+            messages.success(request, _("Saved."))
+        else:
+            return HttpResponse(status=400)
+        return redirect("alerts:manage", token=token)
+    return render(request, "alerts/manage.html", {"subscription": subscription, "form": form})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@never_cache
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks (mail scanners follow links); POST deletes, also as RFC 8058's one-click."""
+    subscription = get_object_or_404(Subscription.objects.select_related("service"), token=token)
+    if request.method == "GET":
+        return render(request, "alerts/unsubscribe.html", {"subscription": subscription})
+    service = subscription.service
+    services.subscription_delete(subscription)
+    return render(request, "alerts/unsubscribed.html", {"service": service})
+
+
+@csrf_exempt
+@require_POST
+def demo_receiver(request: HttpRequest) -> HttpResponse:
+    """The demo's webhook target (mounted only with DEBUG): checks the signature as a real
+    receiver would and logs the alert, so a newcomer sees one fire in `make run`."""
+    delivery_id = request.headers.get("X-Opendown-Delivery", "")
+    delivery = (
+        Delivery.objects.select_related("subscription").filter(pk=int(delivery_id)).first()
+        if delivery_id.isdigit() and len(delivery_id) < 19
+        else None
+    )
+    secret = delivery.subscription.secret if delivery else ""
+    body = request.body
+    valid = signing.verify(secret, body, request.headers.get(signing.HEADER, ""), now=time.time())
+    try:
+        text = json.loads(body).get("text", "")
+    except ValueError:
+        text = ""
+    log.warning("Demo webhook receiver: %s (signature %s)", text, "valid" if valid else "INVALID")
+    return HttpResponse(status=204 if valid else 400)

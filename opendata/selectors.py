@@ -1,0 +1,107 @@
+"""Reads for open data: report counts with baseline and threshold per bucket, for any window.
+
+The history API and the daily dumps both read through `series_rows`, so a dump and the API
+always agree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Sum
+
+from detection.selectors import baseline_band
+from outages.models import Service
+from outages.selectors import bucket_start, member_ids
+from reports.models import ReportCount
+
+BUCKETS = {"15m": 15, "1h": 60, "1d": 24 * 60}
+
+
+@dataclass(frozen=True)
+class Row:
+    service: str
+    country: str  # "" for worldwide
+    start: datetime
+    count: int
+    baseline: float | None
+    threshold: float | None
+
+
+def series_rows(
+    service: Service, *, start: datetime, buckets: int, bucket_minutes: int, country: str = ""
+) -> list[Row]:
+    """`buckets` consecutive buckets from `start` (aligned), empty ones 0. A parent counts
+    its children's reports too, as everywhere else."""
+    size = timedelta(minutes=bucket_minutes)
+    end = start + buckets * size
+    counts = ReportCount.objects.filter(
+        service_id__in=member_ids([service])[service.pk], minute__gte=start, minute__lt=end
+    )
+    if country:
+        counts = counts.filter(country=country)
+    per_bucket: dict[int, int] = defaultdict(int)
+    for minute, n in (
+        counts.values_list("minute").annotate(n=Sum("count")).values_list("minute", "n")
+    ):
+        per_bucket[(minute - start) // size] += n
+    starts = [start + i * size for i in range(buckets)]
+    baseline, threshold = baseline_band(service.pk, country, starts, bucket_minutes)
+    return [
+        Row(service.slug, country, at, per_bucket.get(i, 0), base, limit)
+        for i, (at, base, limit) in enumerate(zip(starts, baseline, threshold, strict=True))
+    ]
+
+
+class History:
+    """Rows of several services over one window, ordered by service then time, computed a
+    page at a time: `len()` and slices are all a paginator needs."""
+
+    def __init__(
+        self, services: list[Service], *, since: datetime, until: datetime, bucket_minutes: int
+    ) -> None:
+        size = timedelta(minutes=bucket_minutes)
+        self.services = services
+        self.bucket_minutes = bucket_minutes
+        self.first = bucket_start(since, size)
+        self.per_service = max(1, -(-(until - self.first) // size))  # ceiling division
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.services) * self.per_service
+
+    def __getitem__(self, index: slice) -> list[Row]:
+        begin, stop, _ = index.indices(len(self))
+        rows: list[Row] = []
+        for position in range(begin // self.per_service, -(-stop // self.per_service)):
+            lo = max(begin, position * self.per_service) - position * self.per_service
+            hi = min(stop, (position + 1) * self.per_service) - position * self.per_service
+            if hi > lo:
+                rows += series_rows(
+                    self.services[position],
+                    start=self.first + lo * self.size,
+                    buckets=hi - lo,
+                    bucket_minutes=self.bucket_minutes,
+                )
+        return rows
+
+
+def day_series(service: Service, day_start: datetime) -> Iterator[Row]:
+    """A service's 15-minute rows for one UTC day: worldwide, then each country it had
+    reports from that day."""
+    countries = (
+        ReportCount.objects.filter(
+            service_id__in=member_ids([service])[service.pk],
+            minute__gte=day_start,
+            minute__lt=day_start + timedelta(days=1),
+        )
+        .values_list("country", flat=True)
+        .distinct()
+    )
+    for country in ["", *sorted(set(countries) - {""})]:
+        yield from series_rows(
+            service, start=day_start, buckets=96, bucket_minutes=15, country=country
+        )
