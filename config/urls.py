@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from config.admin_login import admin_login
 from alerts import api as alerts_api
+from config.admin_login import admin_login
 from config.health import healthz
 from config.readiness import readyz
 from official import api as official_api
