@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
@@ -34,7 +35,6 @@ from django.utils.translation import gettext as _
 from alerts import signing
 from alerts.models import Channel, Delivery, DeliveryState, Event, State, Subscription
 from outages.models import Incident, Service
-from reports.throttling import FixedWindowThrottle
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,8 @@ def _address_allowance_left(email: str) -> bool:
     digest = hashlib.sha256(f"{settings.SECRET_KEY}|{email}".encode()).hexdigest()[:32]
     key = f"alerts:confirmations:{digest}:{int(time.time() // 86400)}"
     try:
-        return FixedWindowThrottle.count(key, 86400) <= CONFIRMATIONS_PER_ADDRESS_PER_DAY
+        cache.add(key, 0, timeout=86400 + 1)
+        return cache.incr(key) <= CONFIRMATIONS_PER_ADDRESS_PER_DAY
     except Exception:  # the cache is down: the per-subscription hourly limit still holds
         return True
 

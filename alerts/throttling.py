@@ -1,19 +1,15 @@
 from __future__ import annotations
 
-from reports.throttling import FixedWindowThrottle, network_of
+from common.clients import network_key
+from reports.throttling import SharedLimitThrottle
 
 
-class SubscribeThrottle(FixedWindowThrottle):
-    """New subscriptions per client address (API and form alike)."""
+class SubscribeThrottle(SharedLimitThrottle):
+    """New subscriptions, API and form alike: per client, then per network (common.ratelimit
+    checks them in that order, so a refused client does not spend its neighbours' budget)."""
 
-    scope = "subscriptions"
-
-
-class SubscribeNetworkThrottle(FixedWindowThrottle):
-    scope = "subscriptions_network"
-
-    def key_source(self, request) -> str:  # type: ignore[no-untyped-def]
-        return network_of(self.get_ident(request))
+    def sources(self, client: str) -> list[tuple[str, str]]:
+        return [("subscriptions", client), ("subscriptions_network", network_key(client))]
 
 
-SUBSCRIBE_THROTTLES = (SubscribeThrottle, SubscribeNetworkThrottle)
+SUBSCRIBE_THROTTLES = (SubscribeThrottle,)
