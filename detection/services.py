@@ -91,12 +91,26 @@ def _scan(
     result = ScanResult(state=state)
     drafts = dict(open_drafts)
     done: list[Draft] = []
+    # Expected counts for the next hour of windows at once (a baseline lasts an hour): the
+    # same numbers engine.live_cycle computes, without redoing 4 hours of them every minute.
+    expected, exp_first, exp_for = None, 0, None
     for minute in range(start, first + counts.shape[1]):
         col = minute - first
         recent = np.nan_to_num(counts[:, max(col - SPAN + 1, 0) : col + 1])
-        score, state, level = engine.live_cycle(
-            recent, (minute - recent.shape[1] + 1) * 60, baseline_for(minute), state, config
+        baseline = baseline_for(minute)
+        window_first = minute - recent.shape[1] + 1
+        if (
+            exp_for is not baseline
+            or window_first < exp_first
+            or minute >= exp_first + expected.shape[1]
+        ):
+            exp_for, exp_first = baseline, window_first
+            expected = baseline.expected((window_first + np.arange(SPAN + 60)) * 60)
+        at_col = window_first - exp_first
+        score = engine.score_window(
+            recent, expected[:, at_col : at_col + recent.shape[1]], baseline, config
         )
+        state, level = engine.step_state(state, score.level, config, 60)
         if levels is not None:
             levels[:, col] = level
         at = from_epoch_minute(minute)

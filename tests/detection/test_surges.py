@@ -104,7 +104,7 @@ def test_a_crash_during_a_surge_still_alarms() -> None:
     days = 15
     mult, first = surge(days, 14, top=2.0, ramp_hours=2.0)
     rate = normal_rate(days) * mult
-    crash = first + 22  # the surge is an open "possible" incident by then
+    crash = first + 25  # the surge is an open "possible" incident by then
     calm = run(noisy(rate, 5))
     assert calm.level[crash - 2 : crash + 2].tolist() == [POSSIBLE] * 4
     rate[crash : crash + 12] *= 10
