@@ -60,7 +60,9 @@
   // A status changed: take the server-rendered groups (translated, sorted) rather than
   // re-implementing them here.
   function redraw() {
-    return fetch(location.href, { headers: { Accept: "text/html" } })
+    // no-cache: the page allows shared caches to serve it stale while they refresh it
+    // (stale-while-revalidate); a browser doing the same here would redraw the old groups.
+    return fetch(location.href, { cache: "no-cache", headers: { Accept: "text/html" } })
       .then(function (r) { return r.text(); })
       .then(function (html) {
         var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("live");

@@ -19,7 +19,8 @@
 
   function loadSeries() {
     var url = el.dataset.api + "?hours=" + range.hours + "&bucket=" + range.bucket;
-    return fetch(url, { headers: { Accept: "application/json" } })
+    // no-cache: the series allows stale-while-revalidate, meant for shared caches, not here.
+    return fetch(url, { cache: "no-cache", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (rows) {
         var points = toPoints(rows);
