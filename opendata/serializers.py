@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from opendata.selectors import BUCKETS
 from outages.models import Service
+from reports.models import RollupCoarsening
 
 MAX_SERVICES = 20
 MAX_WINDOW = timedelta(days=366)
@@ -42,6 +43,14 @@ class HistoryQuerySerializer(serializers.Serializer):
         if not EARLIEST <= since < until <= now + timedelta(days=1):
             raise serializers.ValidationError(
                 {"since": ["Need 2000-01-01 <= since < until <= tomorrow."]}
+            )
+        coarsened = (
+            RollupCoarsening.objects.filter(pk=1).values_list("coarsened_before", flat=True).first()
+        )
+        if attrs.get("bucket", "15m") == "15m" and coarsened and since < coarsened:
+            # Older minute rows were merged into one row per hour (reports.retention).
+            raise serializers.ValidationError(
+                {"bucket": [f"Before {coarsened.isoformat()} counts are hourly: use 1h or 1d."]}
             )
         if until - since > MAX_WINDOW:
             raise serializers.ValidationError(

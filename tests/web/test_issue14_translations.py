@@ -29,7 +29,7 @@ PAGES = {
 def test_new_pages_are_translated(client, url, language):
     ServiceFactory(slug="chatgpt", name="ChatGPT")
 
-    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = client.get(f"/{language}{url}").content.decode()
 
     assert PAGES[url][language] in page
 
