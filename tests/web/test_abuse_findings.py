@@ -182,6 +182,7 @@ def test_cached_reads_fall_through_to_django_when_redis_is_dead():
 def test_a_detection_cycle_itself_marks_the_status_answers_out_of_date(
     django_capture_on_commit_callbacks,
 ):
+    StatusFactory(service=ServiceFactory(slug="whatsapp"), level=Level.OK)
     cache.delete(snapshots.PUBLISHED_KEY)
     with django_capture_on_commit_callbacks(execute=True):
         detection.detect_spikes()
