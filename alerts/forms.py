@@ -31,6 +31,9 @@ class SubscribeForm(forms.Form):
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
     def __init__(self, *args, service: Service, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        # Its own ids: it shares the service page with the report form, whose "country"
+        # select (and the script that remembers the visitor's country) owns id_country.
+        kwargs.setdefault("auto_id", "id_alert_%s")
         super().__init__(*args, **kwargs)
         # Worldwide or a country the service is popular in (those have their own series);
         # not all 250 countries: the select would weigh more than the rest of the page.

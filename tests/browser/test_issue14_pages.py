@@ -108,9 +108,14 @@ def test_the_data_and_methodology_pages_explain_themselves(page, chatgpt):
     expect(page.locator("a[rel=license]")).to_contain_text("CC BY 4.0")
 
     page.get_by_role("link", name="Methodology").click()
-    standard = json.loads(Path(settings.ACCURACY_FILE).read_text())["nab"]["dev"]["standard"]
-    expect(page.get_by_test_id("nab")).to_contain_text(f"{standard:.1f}")
-    expect(page.get_by_test_id("outages-missing")).to_be_visible()
+    accuracy = json.loads(Path(settings.ACCURACY_FILE).read_text())
+    expect(page.get_by_test_id("nab")).to_contain_text(f"{accuracy['nab']['dev']['standard']:.1f}")
+    # The committed file is whatever the evaluation commands last wrote: the simulated-outage
+    # table when they measured it, a plain "not measured yet" otherwise.
+    if "outages" in accuracy:
+        expect(page.get_by_test_id("outage-recall")).to_be_visible()
+    else:
+        expect(page.get_by_test_id("outages-missing")).to_be_visible()
 
 
 def test_the_new_pages_fit_375_px(chromium, live_server, chatgpt):
