@@ -34,8 +34,9 @@ Public API
     sum: the upper edge of the graph band (``threshold_15m`` uses it with 15 minutes).
 ``init_state(n_series) -> HysteresisState`` / ``step_state(state, raw_level, config,
 bucket_seconds) -> (HysteresisState, level)``
-    One minute (bucket) of the hysteresis state machine; persist the five int arrays between
-    cycles.
+    One minute (bucket) of the hysteresis state machine; persist the seven int arrays between
+    cycles. ``alarms(state_before, level)``: where that step alarms (a new incident or a
+    higher severity; a reopening within ``reopen_minutes`` of a close is the same outage).
 ``live_cycle(recent, recent_start, baseline, state, config) -> (ScoreResult, state, level)``
     Convenience: expected + score_window + step_state for one live cycle.
 ``score_series(timestamps, values, config, bucket_seconds=None) -> SeriesScores``
@@ -102,10 +103,19 @@ class EngineConfig:
     p_outage: float = 1e-8
     min_excess_possible: float = 10.0  # reports above expected in the window, absolute floor
     min_excess_outage: float = 20.0
+    # A crowd is not enough when the usual volume is large: an outage is a multiple of normal
+    # (the simulator's surges count from 2x, partial outages are 3-5x, crashes 8-60x), while
+    # 1.2-1.6x news bumps and ordinary growth are not outages, whatever their p-value.
+    min_ratio_possible: float = 1.5  # window reports / expected for "possible"...
+    min_ratio_outage: float = 2.0  # ...and for "outage"
     current_minutes: float = 15.0  # the latest minutes a longer window must still be high in
     # --- hysteresis ---------------------------------------------------------------------------
     rise_minutes: float = 2.0  # a raised raw level must hold this long to open/raise
     fall_minutes: float = 15.0  # and be gone this long to lower/close
+    # An incident that re-opens within this time of closing is the same outage: it reopens
+    # without a new alarm (one notification per outage; CAD OSE and ARTime, the strongest NAB
+    # detectors, likewise stay silent for about half a day after an alarm).
+    reopen_minutes: float = 720.0
     # --- what the fit leaves out -------------------------------------------------------------
     # Stretches under a confirmed incident are left out of the fit (level, profile and
     # dispersion), so a surge neither raises tomorrow's baseline nor widens the noise band;
@@ -642,14 +652,21 @@ def score_window(
             # an excess that is over none): an incident closes when the reports fall back.
             latest = x_last[:, k_now - 1] - mu_last[:, k_now - 1]
             surprise = np.where(latest >= 0.5 * excess * k_now / k, surprise, 0.0)
-        # Soft volume gate for the score (hard gate for the levels below).
-        gated = surprise * np.clip(excess / config.min_excess_possible, 0.0, 1.0)
+        # Soft volume and ratio gates for the score (hard gates for the levels below).
+        ratio_gap = (config.min_ratio_possible - 1.0) * mu
+        gated = surprise * np.clip(
+            np.minimum(excess / config.min_excess_possible, excess / ratio_gap), 0.0, 1.0
+        )
         best = np.maximum(best, gated)
         best_excess = np.maximum(best_excess, excess)
+        big_possible = (excess >= config.min_excess_possible) & (
+            x >= config.min_ratio_possible * mu
+        )
+        big_outage = (excess >= config.min_excess_outage) & (x >= config.min_ratio_outage * mu)
         raw = np.where(
-            (surprise >= s_outage) & (excess >= config.min_excess_outage),
+            (surprise >= s_outage) & big_outage,
             OUTAGE,
-            np.where((surprise >= s_possible) & (excess >= config.min_excess_possible), 1, 0),
+            np.where((surprise >= s_possible) & big_possible, 1, 0),
         )
         level = np.maximum(level, raw.astype(np.int8))
     score = 1.0 - np.power(10.0, -best / s_outage)
@@ -670,8 +687,8 @@ def significance_threshold(
     """Smallest report count in a window of ``window_buckets`` buckets that is significant.
 
     ``expected``: (n,) expected reports in the window, ``baseline``: n rows (use ``take``).
-    Significant = the level "possible": NB tail P(X >= x) <= p_possible / n_scales and at
-    least ``min_excess_possible`` reports above expected. Uses the dispersion of the nearest
+    Significant = the level "possible": NB tail P(X >= x) <= p_possible / n_scales, at
+    least ``min_excess_possible`` reports above expected and ``min_ratio_possible`` times it. Uses the dispersion of the nearest
     fitted scale. This is the upper edge of the graphs' baseline band.
     """
     config = config or EngineConfig()
@@ -680,7 +697,9 @@ def significance_threshold(
     size, p = _nb_params(mu, baseline.dispersion[:, j])
     q = config.p_possible / len(baseline.scale_buckets)
     thr = stats.nbinom.isf(q, size, p) + 1.0  # isf(q) = smallest k with P(X > k) <= q
-    return np.maximum(thr, np.ceil(mu + config.min_excess_possible))
+    return np.maximum(
+        thr, np.ceil(np.maximum(mu + config.min_excess_possible, mu * config.min_ratio_possible))
+    )
 
 
 class HysteresisState(NamedTuple):
@@ -691,12 +710,32 @@ class HysteresisState(NamedTuple):
     run_outage: np.ndarray  # consecutive buckets with raw level >= 2
     calm: np.ndarray  # consecutive buckets with raw level below the confirmed level
     calm_max: np.ndarray  # highest raw level seen during the current calm run
+    # The episode: an incident and the ``reopen_minutes`` after it closes, in which a new
+    # opening is the same outage reopening. ``rest``: buckets of that quiet period left
+    # (full while open); ``peak``: the highest confirmed level of the episode (0 outside).
+    rest: np.ndarray
+    peak: np.ndarray
 
 
 def init_state(n_series: int) -> HysteresisState:
-    """All series ok, no runs."""
+    """All series ok, no runs, no episode."""
     z = np.zeros(n_series, dtype=np.int32)
-    return HysteresisState(z.astype(np.int8), z.copy(), z.copy(), z.copy(), z.astype(np.int8))
+    return HysteresisState(
+        z.astype(np.int8),
+        z.copy(),
+        z.copy(),
+        z.copy(),
+        z.astype(np.int8),
+        z.copy(),
+        z.astype(np.int8),
+    )
+
+
+def alarms(before: HysteresisState, level: np.ndarray) -> np.ndarray:
+    """Where a step raises an alarm: the confirmed ``level`` exceeds everything the episode
+    had before (a new incident, or a severity never reached in this outage). A reopening
+    within ``reopen_minutes`` at the same severity is not a new alarm."""
+    return np.asarray(level) > before.peak
 
 
 def step_state(
@@ -710,6 +749,8 @@ def step_state(
     A level is raised once the raw level has reached it for ``rise_minutes`` in a row; it is
     lowered (to the highest raw level seen meanwhile) once the raw level has stayed below it
     for ``fall_minutes`` in a row. A single noisy bucket therefore neither opens nor closes.
+    The episode (``rest``, ``peak``) lasts until ``reopen_minutes`` after the last close;
+    ``alarms(state_before, level)`` tells a new alarm from a reopening.
     """
     config = config or EngineConfig()
     raw = np.asarray(raw_level).astype(np.int8)
@@ -730,7 +771,10 @@ def step_state(
     level = np.where(down, np.minimum(calm_max, level - 1), level).astype(np.int8)
     calm = np.where(down, 0, calm).astype(np.int32)
     calm_max = np.where(down, 0, calm_max).astype(np.int8)
-    return HysteresisState(level, run1, run2, calm, calm_max), level
+    reopen = config.buckets(config.reopen_minutes, bucket_seconds)
+    rest = np.where(level > OK, reopen, np.maximum(state.rest - 1, 0)).astype(np.int32)
+    peak = np.where(rest > 0, np.maximum(state.peak, level), 0).astype(np.int8)
+    return HysteresisState(level, run1, run2, calm, calm_max, rest, peak), level
 
 
 def live_cycle(
@@ -789,9 +833,10 @@ def score_series(
     leaves out recorded incidents), and row t is scored from rows <= t only. Rows between two
     refits are scored in one vectorised batch (each row is a pseudo-series), then the
     hysteresis runs row by row. ``level`` is the confirmed state; ``label`` = 1 on rows where
-    it rises (an incident opens or its severity rises); ``anomaly_score`` is the live score
-    (``ScoreResult.score``) on rows where no incident is open or the level rises, 0 inside an
-    open incident, so each anomaly scores once at its onset and again only if it escalates.
+    the live system alarms (``alarms``: an incident opens or its severity rises, not a
+    reopening within ``reopen_minutes``); ``anomaly_score`` is the live score
+    (``ScoreResult.score``) outside an episode and on alarm rows, 0 inside an episode, so
+    each anomaly scores once at its onset and again only if it escalates.
     Timestamps are UTC; ``bucket_seconds`` defaults to the median step.
     """
     config = config or EngineConfig()
@@ -826,11 +871,13 @@ def score_series(
         exp_win = np.lib.stride_tricks.sliding_window_view(exp_flat, width)
         res = score_window(windows[lo:hi], exp_win, baseline.take(np.zeros(hi - lo, int)), config)
         for r in range(hi - lo):
-            before = state.level[0]
+            before = state
             state, level = step_state(state, res.level[r : r + 1], config, bucket_seconds)
             confirmed[lo + r] = level[0]
-            raised[lo + r] = level[0] > before
-            scores[lo + r] = res.score[r] if before == OK or raised[lo + r] else 0.0
+            raised[lo + r] = alarms(before, level)[0]
+            # Outside an episode the live score; inside one only a new alarm scores.
+            quiet = before.peak[0] == OK
+            scores[lo + r] = res.score[r] if quiet or raised[lo + r] else 0.0
             run = run + 1 if level[0] > OK else 0
             excluded[idx[lo + r]] = 0 < run <= cap
     return SeriesScores(scores, raised.astype(np.int8), confirmed)

@@ -82,14 +82,19 @@ def _scan(
     open_drafts: dict[int, Draft],
     config: engine.EngineConfig,
     levels: np.ndarray | None = None,
+    closed_drafts: dict[int, Draft] | None = None,
 ) -> ScanResult:
     """Score every minute from `start` to the last column of `counts` (column 0 = `first`).
 
     `levels`, if given (same shape as `counts`), receives the confirmed level of each scored
     minute, for refits that leave out stretches under an incident (`backfill`).
+    `closed_drafts`: the latest closed incident of each series, which an opening within the
+    state's episode (``engine.alarms``: within ``reopen_minutes`` of its close) reopens
+    instead of opening a new incident: the same outage, no second notification.
     """
     result = ScanResult(state=state)
     drafts = dict(open_drafts)
+    closed = dict(closed_drafts or {})
     done: list[Draft] = []
     # Expected counts for the next hour of windows at once (a baseline lasts an hour): the
     # same numbers engine.live_cycle computes, without redoing 4 hours of them every minute.
@@ -110,6 +115,7 @@ def _scan(
         score = engine.score_window(
             recent, expected[:, at_col : at_col + recent.shape[1]], baseline, config
         )
+        episode = state.peak
         state, level = engine.step_state(state, score.level, config, 60)
         if levels is not None:
             levels[:, col] = level
@@ -117,6 +123,10 @@ def _scan(
         x15 = recent[:, -WINDOW:].sum(axis=1)
         for i in np.flatnonzero(level > 0):
             draft = drafts.get(i)
+            if draft is None and episode[i] > 0 and i in closed:
+                draft = drafts[i] = closed.pop(i)
+                draft.ended_at = None
+                done = [d for d in done if d is not draft]
             if draft is None:
                 onset = max(int(state.run_possible[i]), 1)
                 draft = drafts[i] = Draft(
@@ -137,6 +147,7 @@ def _scan(
             calm = config.buckets(config.fall_minutes, 60)
             draft.ended_at = max(at - timedelta(minutes=calm - 1), draft.started_at)
             done.append(draft)
+            closed[i] = draft
         result.minutes += 1
         result.last = score
     result.drafts = done + list(drafts.values())
@@ -151,8 +162,9 @@ def _state_from_rows(index: SeriesIndex) -> engine.HysteresisState:
     )
     for sid, country, saved in rows:
         i = index.position.get((sid, country))
-        if i is not None and len(saved) == len(state):
-            for array, value in zip(state, saved, strict=True):
+        # A state saved before the episode arrays existed is shorter: it keeps its runs.
+        if i is not None and 0 < len(saved) <= len(state):
+            for array, value in zip(state, saved, strict=False):
                 array[i] = value
     return state
 
@@ -169,6 +181,26 @@ def _open_drafts(index: SeriesIndex) -> dict[int, Draft]:
                 peak_reports=incident.peak_reports,
                 expected_at_peak=incident.expected_at_peak,
                 severity=LEVELS.index(incident.severity),
+                pk=incident.pk,
+                saved_severity=LEVELS.index(incident.severity),
+            )
+    return drafts
+
+
+def _closed_drafts(index: SeriesIndex, since: datetime) -> dict[int, Draft]:
+    """The latest incident of each series that closed after `since` (one it may reopen)."""
+    drafts = {}
+    for incident in Incident.objects.filter(ended_at__gte=since).order_by("ended_at"):
+        i = index.position.get((incident.service_id, incident.country))
+        if i is not None:
+            drafts[i] = Draft(
+                series=i,
+                started_at=incident.started_at,
+                peak_at=incident.peak_at,
+                peak_reports=incident.peak_reports,
+                expected_at_peak=incident.expected_at_peak,
+                severity=LEVELS.index(incident.severity),
+                ended_at=incident.ended_at,
                 pk=incident.pk,
                 saved_severity=LEVELS.index(incident.severity),
             )
@@ -365,6 +397,9 @@ def detect_spikes(now: datetime | None = None) -> int:
             state=_state_from_rows(index),
             open_drafts=_open_drafts(index),
             config=engine_config(),
+            closed_drafts=_closed_drafts(
+                index, now - timedelta(minutes=engine_config().reopen_minutes)
+            ),
         )
         created = _save_drafts(index, scan.drafts)
         link_incidents(created)

@@ -10,6 +10,7 @@ from detection.engine import (
     POSSIBLE,
     Baseline,
     EngineConfig,
+    alarms,
     fit_baseline,
     init_state,
     live_cycle,
@@ -142,6 +143,47 @@ def test_hysteresis_one_noisy_bucket_neither_opens_nor_closes() -> None:
     assert closing[2 : 2 + 14] == [2] * 14  # ... or 14 quiet minutes do not close it
     assert closing[-1] == 0  # 15 quiet minutes in a row close it
     assert run([2, 2] + [1] * 15)[-1] == POSSIBLE  # outage subsiding to possible
+
+
+def run_alarms(raw: list[int]) -> tuple[list[int], list[bool]]:
+    """Confirmed levels and alarms of the state machine fed one raw level per minute."""
+    state, levels, alarmed = init_state(1), [], []
+    for r in raw:
+        before = state
+        state, level = step_state(state, np.array([r]), CFG, MINUTE)
+        levels.append(int(level[0]))
+        alarmed.append(bool(alarms(before, level)[0]))
+    return levels, alarmed
+
+
+def test_an_incident_reopening_within_twelve_hours_is_the_same_outage() -> None:
+    gap = int(CFG.reopen_minutes) - 60  # closed, then back before the quiet period ends
+    levels, alarmed = run_alarms([1] * 5 + [0] * gap + [1] * 5)
+    assert levels[-1] == POSSIBLE and levels[30] == 0  # it closed and reopened...
+    assert sum(alarmed) == 1  # ...with one alarm, at the first opening
+
+
+def test_an_incident_after_a_quiet_half_day_is_a_new_alarm() -> None:
+    gap = int(CFG.reopen_minutes) + 30
+    _, alarmed = run_alarms([1] * 5 + [0] * gap + [1] * 5)
+    assert sum(alarmed) == 2
+
+
+def test_a_reopening_at_a_higher_severity_alarms() -> None:
+    levels, alarmed = run_alarms([1] * 5 + [0] * 120 + [2] * 5)
+    assert levels[-1] == OUTAGE
+    assert sum(alarmed) == 2  # the opening, and the outage never reached before
+
+
+def test_half_again_the_usual_volume_is_not_an_outage_whatever_its_p_value() -> None:
+    # 1.3x of a large steady volume is overwhelmingly significant for a Poisson baseline, but
+    # a busy day is not an outage: the level needs a multiple of normal (min_ratio_possible).
+    baseline = fit_baseline(np.full((1, 7 * DAY_MINUTES), 1000.0), START, MINUTE, CFG)
+    expected = np.full((1, 240), 1000.0)
+    busy = score_window(np.full((1, 240), 1300.0), expected, baseline, CFG)
+    assert busy.level[0] == 0
+    doubled = score_window(np.full((1, 240), 2100.0), expected, baseline, CFG)
+    assert doubled.level[0] == OUTAGE
 
 
 def test_score_is_in_0_1() -> None:
