@@ -689,7 +689,7 @@ def significance_threshold(
     ``expected``: (n,) expected reports in the window, ``baseline``: n rows (use ``take``).
     Significant = the level "possible": NB tail P(X >= x) <= p_possible / n_scales, at
     least ``min_excess_possible`` reports above expected and ``min_ratio_possible`` times it.
-    Uses the dispersion of the nearest fitted scale. This is the upper edge of the graphs' baseline band.
+    Uses the dispersion of the nearest fitted scale. The upper edge of the graphs' band.
     """
     config = config or EngineConfig()
     mu = np.maximum(np.asarray(expected, dtype=float), 1e-9)
