@@ -12,7 +12,7 @@ interval of one step lies inside one window, so no interval of REPORT_DEDUPE_MIN
 than the cap; with fixed windows the last seconds of one and the first of the next held twice
 the cap. The step equals the detector's longest scale (15 minutes): one client then adds at
 most 5 and one network at most 9 to any window the detector tests, below its minimum excess of
-10 reports, so neither can open an incident alone.
+15 reports, so neither can open an incident alone.
 
 Each rule has two SQL forms side by side: per report (report_create: the DRF view, the HTML
 form, SQLite) and batched (the group-commit ASGI intake on PostgreSQL). Both lock the rows they
