@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import time_machine
 
-from detection import services
+from detection import services, signals
 from detection.models import DetectionCursor
 from outages.models import Incident, IncidentLink, Level, LinkReason, Status
 from tests.factories import ServiceFactory
@@ -251,3 +251,37 @@ def test_a_refit_at_the_same_instant_replaces_the_fit_with_the_same_arrays(meta_
     again_rows = again.rows.order_by("position").values_list("payload", flat=True)
     assert [bytes(p) for p in again_rows] == first_rows
     assert again.series == first.series
+
+
+def test_an_outage_back_within_hours_reopens_its_incident_without_a_new_alarm(db):
+    # One service: two weeks of quiet, an hour of outage, two quiet hours, then it is back.
+    rng = np.random.default_rng(11)
+    service = ServiceFactory(slug="whatsapp", name="WhatsApp", problems=["app"])
+    start = SPIKE_AT - HISTORY
+    minutes = int((HISTORY + timedelta(hours=5)).total_seconds() // 60)
+    counts = rng.poisson(daily_rates(start, minutes, peak=1.0))
+    first = int(HISTORY.total_seconds() // 60)
+    counts[first : first + 60] += rng.poisson(40, size=60)
+    counts[first + 180 : first + 210] += rng.poisson(40, size=30)
+    store_minute_counts(service, start, counts)
+    sent = []
+
+    def record(sender, incident, transition, **kwargs):
+        sent.append((incident.pk, transition))
+
+    signals.incident_changed.connect(record)
+    try:
+        run_until(SPIKE_AT - timedelta(minutes=30))
+        for hours in (1.5, 2.75, 4.0):  # open and close, quiet, back again
+            with time_machine.travel(SPIKE_AT + timedelta(hours=hours), tick=False):
+                services.detect_spikes()
+    finally:
+        signals.incident_changed.disconnect(record)
+
+    incident = Incident.objects.get(service=service, country="")
+    assert SPIKE_AT <= incident.started_at <= SPIKE_AT + timedelta(minutes=5)
+    assert incident.ended_at >= SPIKE_AT + timedelta(hours=3, minutes=30)  # the second hour
+    # Opened once, ended twice (it closed, reopened, closed again), in every scope it had.
+    transitions = [t for pk, t in sent if pk == incident.pk]
+    assert transitions == [signals.OPENED, signals.ENDED, signals.ENDED]
+    assert Incident.objects.count() == len({pk for pk, t in sent if t == signals.OPENED})
