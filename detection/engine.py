@@ -813,8 +813,8 @@ def live_cycle(
 class SeriesScores(NamedTuple):
     """Offline decisions for the rows of one series (``score_series``)."""
 
-    anomaly_score: np.ndarray  # in [0, 1): the live score where no incident is open yet
-    label: np.ndarray  # 1 where the live system would open an incident or raise its severity
+    anomaly_score: np.ndarray  # in [0, 1): the live score outside an episode, and on alarms
+    label: np.ndarray  # 1 where the live system alarms (engine.alarms): opens or raises
     level: np.ndarray  # the confirmed live state: 0 ok, 1 possible, 2 outage
 
 
