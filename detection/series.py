@@ -425,15 +425,30 @@ def save_fit(index: SeriesIndex, baseline: engine.Baseline, fitted_at: datetime)
         fit = BaselineFit.objects.create(
             fitted_at=fitted_at, series=[list(k) for k in index.keys], meta=meta
         )
-        SeriesBaseline.objects.bulk_create(
-            (
-                SeriesBaseline(
-                    fit=fit, position=i, service_id=sid, country=country, payload=rows[i].tobytes()
-                )
-                for i, (sid, country) in enumerate(index.keys)
-            ),
-            batch_size=2000,
-        )
+        if connection.vendor == "postgresql":
+            # COPY: 60,000 model instances through bulk_create took 6 s of the hourly job.
+            table = SeriesBaseline._meta.db_table
+            columns = "fit_id, position, service_id, country, payload"
+            with (
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+            ):
+                for i, (sid, country) in enumerate(index.keys):
+                    copy.write_row((fit.pk, i, sid, country, rows[i].tobytes()))
+        else:
+            SeriesBaseline.objects.bulk_create(
+                (
+                    SeriesBaseline(
+                        fit=fit,
+                        position=i,
+                        service_id=sid,
+                        country=country,
+                        payload=rows[i].tobytes(),
+                    )
+                    for i, (sid, country) in enumerate(index.keys)
+                ),
+                batch_size=2000,
+            )
     # Keep a few for inspection; the detector and the graphs only read the latest.
     stale = BaselineFit.objects.order_by("-fitted_at").values_list("pk", flat=True)[3:]
     BaselineFit.objects.filter(pk__in=list(stale)).delete()
@@ -470,19 +485,33 @@ def load_fit(fit: BaselineFit) -> tuple[SeriesIndex, engine.Baseline]:
     """Every series of a fit (the detector's read), decoded once per process and fit."""
     key = (fit.pk, fit.fitted_at, hash(str(fit.series)))
     if key not in _decoded:
-        payloads = [
-            bytes(p)
-            for p in SeriesBaseline.objects.filter(fit=fit)
-            .order_by("position")
-            .values_list("payload", flat=True)
-            .iterator(chunk_size=5000)
-        ]
-        baseline = _baseline(fit, _decode(payloads, fit))
+        baseline = _baseline(fit, _fit_rows(fit))
         parents = dict(Service.objects.filter(parent__isnull=False).values_list("pk", "parent_id"))
         index = SeriesIndex([(sid, c) for sid, c in fit.series], parents)
         _decoded.clear()
         _decoded[key] = (index, baseline)
     return _decoded[key]
+
+
+def _fit_rows(fit: BaselineFit) -> np.ndarray:
+    """Every row of a fit decoded, in position order. PostgreSQL joins the payloads into one
+    value: 60,000 rows through the ORM's iterator took a second of each fresh cycle."""
+    rows = SeriesBaseline.objects.filter(fit=fit).order_by("position")
+    if connection.vendor != "postgresql":
+        return _decode(
+            [bytes(p) for p in rows.values_list("payload", flat=True).iterator(5000)], fit
+        )
+    table = SeriesBaseline._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT string_agg(payload, ''::bytea ORDER BY position), count(*) FROM {table} "
+            "WHERE fit_id = %s",
+            [fit.pk],
+        )
+        joined, n = cursor.fetchone()
+    if not n:
+        return _decode([], fit)
+    return np.frombuffer(joined, dtype="<f8").reshape(n, -1)
 
 
 def load_series(fit: BaselineFit, service_id: int, country: str) -> engine.Baseline | None:
