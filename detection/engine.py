@@ -219,7 +219,20 @@ class Baseline:
         frac = pos - lo
         i0 = lo.astype(np.int64) % spw
         i1 = (i0 + 1) % spw
-        return self.profile[:, i0] * (1.0 - frac) + self.profile[:, i1] * frac
+        runs = np.flatnonzero(np.r_[True, i0[1:] != i0[:-1]])
+        if len(runs) > 32:  # many slots: gather every column (fewer numpy calls)
+            return self.profile[:, i0] * (1.0 - frac) + self.profile[:, i1] * frac
+        # Many buckets per slot (the live cycle: 60,000 series x 4 hours of minutes): the
+        # same arithmetic, one pair of profile columns per slot broadcast over its buckets,
+        # instead of gathering two columns per bucket (1.0 s -> 0.1 s of a cycle).
+        out = np.empty((self.profile.shape[0], len(t)))
+        for a, b in zip(runs.tolist(), [*runs[1:].tolist(), len(t)], strict=True):
+            np.add(
+                self.profile[:, i0[a], None] * (1.0 - frac[a:b]),
+                self.profile[:, i1[a], None] * frac[a:b],
+                out=out[:, a:b],
+            )
+        return out
 
 
 def _prior_baseline(

@@ -158,3 +158,27 @@ def test_the_fast_dispersion_fit_is_the_plain_one(bucket: int, offset: int) -> N
 
     np.testing.assert_allclose(fast, plain, rtol=1e-9)
     assert (plain[0] != CFG.dispersion_prior).all()  # fitted, not the prior
+
+
+def test_expected_counts_of_a_few_hours_are_the_plainly_interpolated_profile() -> None:
+    from detection.engine import Baseline
+
+    rng = np.random.default_rng(5)
+    baseline = Baseline(
+        profile=rng.gamma(0.5, 2.0, (40, 168)),
+        level=rng.uniform(0.5, 2.0, 40),
+        dispersion=np.full((40, 1), 0.3),
+        bucket_seconds=60.0,
+        slot_seconds=3600.0,
+        floor=0.01,
+        scale_buckets=(1,),
+        fitted_at=START,
+    )
+    t = START + 60.0 * np.arange(-10, 4 * 60)  # the live cycle's four hours, five slots
+    pos = ((t + 30.0 - MONDAY0) % WEEK) / 3600.0 - 0.5
+    frac = pos - np.floor(pos)
+    i0 = np.floor(pos).astype(int) % 168
+    shape = baseline.profile[:, i0] * (1 - frac) + baseline.profile[:, (i0 + 1) % 168] * frac
+
+    expected = np.maximum(baseline.level[:, None] * shape, baseline.floor)
+    np.testing.assert_array_equal(baseline.expected(t), expected)
