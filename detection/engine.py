@@ -534,7 +534,8 @@ def _fit_dispersion(
     out = np.empty((n, len(base.scale_buckets)))
     x_all = counts[:, counts.shape[1] - keep :]
     mu_all = _expected_by_day(base, b_times[len(b_times) - keep :], week0, day_level)
-    if np.isnan(x_all).any():
+    gaps = bool(np.isnan(x_all).any())  # mostly none: then every window is valid
+    if gaps:
         mu_all = np.where(np.isnan(x_all), np.nan, mu_all)
     # Window sums of every scale, each from the widest earlier scale that divides it (its
     # windows are end-aligned too, so they tile the wider ones): the hourly job sums 14 days
@@ -556,26 +557,29 @@ def _fit_dispersion(
             )
         m_blocks = min(m_full, config.dispersion_max_windows)  # the most recent windows
         x, mu = (a[:, a.shape[1] - m_blocks :] for a in full[k])
-        out[:, j] = _trimmed_alpha(x, mu, config)
+        out[:, j] = _trimmed_alpha(x, mu, config, gaps)
     return out
 
 
-def _trimmed_alpha(x: np.ndarray, mu: np.ndarray, config: EngineConfig) -> np.ndarray:
-    """One scale's alpha from its window sums (NaN: not observed): a robust start, then the
-    trimming passes of ``dispersion_trim_z``.
+def _trimmed_alpha(
+    x: np.ndarray, mu: np.ndarray, config: EngineConfig, gaps: bool = True
+) -> np.ndarray:
+    """One scale's alpha from its window sums (NaN: not observed; ``gaps`` False: there are
+    none): a robust start, then the trimming passes of ``dispersion_trim_z``.
 
     Only windows more than 3 reports above their mean can ever be trimmed (the cut is
     z * sd + 3 above the mean), and in report counts they are few: the sums over the others
     are taken once and the passes look at those few windows only (the passes over every
     window were half the job's time).
     """
-    valid = ~(np.isnan(x) | np.isnan(mu))
-    x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
+    valid = ~(np.isnan(x) | np.isnan(mu)) if gaps else None
+    if gaps:
+        x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
     excess = x - mu
     term = excess**2 - x
     mu2 = mu**2
     alpha = _robust_alpha(x, mu, valid, config)
-    maybe = valid & (excess > 3.0)  # windows a cut may leave out
+    maybe = excess > 3.0  # windows a cut may leave out (an invalid one has x = mu = 0)
     num_kept = np.where(maybe, 0.0, term).sum(axis=1)  # invalid windows add 0: x = mu = 0
     den_kept = np.where(maybe, 0.0, mu2).sum(axis=1)
     rows, cols = np.nonzero(maybe)
@@ -625,7 +629,7 @@ _MEDIAN_CHI2_1 = 0.4549364
 
 
 def _robust_alpha(
-    x: np.ndarray, mu: np.ndarray, valid: np.ndarray, config: EngineConfig
+    x: np.ndarray, mu: np.ndarray, valid: np.ndarray | None, config: EngineConfig
 ) -> np.ndarray:
     """A start for the trimmed fit that outliers cannot move: the median of per-window alphas.
 
@@ -638,8 +642,9 @@ def _robust_alpha(
     """
     m = x.shape[1]
     step = max(1, m // config.dispersion_robust_windows)
-    x, mu, valid = x[:, ::step], mu[:, ::step], valid[:, ::step]
-    mu_safe = np.where(valid & (mu > 0), mu, np.nan)
+    x, mu = x[:, ::step], mu[:, ::step]
+    usable = mu > 0 if valid is None else valid[:, ::step] & (mu > 0)  # None: all valid
+    mu_safe = np.where(usable, mu, np.nan)
     a_i = ((x - mu_safe) ** 2 / _MEDIAN_CHI2_1 - mu_safe) / mu_safe**2
     alpha = _nanmedian(a_i, axis=1)
     alpha = np.where(np.isnan(alpha), config.dispersion_prior, alpha)
