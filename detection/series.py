@@ -132,7 +132,8 @@ def _count_rows(
     one call: the months of hourly rows the fit reads (14.6 million for 10,000 services x 5
     countries) cost microseconds a row as Python tuples, and even binary COPY sends (and
     psycopg reads) one message per row: 24 s of 52 s for 1,000 services' 1.9 million rows.
-    Other databases (SQLite: tests, development) go through the cursor.
+    (date_part, not EXTRACT: EXTRACT computes in numeric, 0.3 us a row more.) Other databases
+    (SQLite: tests, development) go through the cursor.
     """
     ids = sorted(service_ids)
     start = from_epoch_minute(lo * unit_seconds // 60)
@@ -156,7 +157,7 @@ def _count_rows(
     column = model._meta.get_field(time_field).column
     sql = (
         "SELECT string_agg(int8send(service_id) || int4send(ascii(country) * 256 + "
-        f"ascii(substr(country, 2, 1))) || int4send((EXTRACT(EPOCH FROM {column})::bigint / "
+        f"ascii(substr(country, 2, 1))) || int4send((date_part('epoch', {column})::bigint / "
         f"{int(unit_seconds)})::int) || int4send(\"count\"), ''::bytea) FROM {table} "
         f"WHERE service_id = ANY(%s) AND {column} >= %s AND {column} < %s"
     )
