@@ -275,7 +275,8 @@ def bench_env(**overrides: str) -> dict:
         "API_RATE_LIMIT": "",
         "REPORT_MAX_COUNTED_PER_ADDRESS": "0",
         "REPORT_MAX_COUNTED_PER_NETWORK": "0",
-        "BENCH_REFERENCE": "1",
+        # The site plus the reference view (bench/urls.py).
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
         "LOG_LEVEL": "ERROR",

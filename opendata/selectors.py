@@ -13,9 +13,10 @@ from datetime import datetime, timedelta
 
 from django.db.models import Sum
 
+from common.buckets import bucket_start
 from detection.selectors import baseline_band
 from outages.models import Service
-from outages.selectors import bucket_start, member_ids
+from outages.selectors import member_ids
 from reports.models import ReportCount
 
 BUCKETS = {"15m": 15, "1h": 60, "1d": 24 * 60}

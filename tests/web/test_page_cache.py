@@ -1,4 +1,4 @@
-"""Pages in a storm (outages/page_cache.py): shared-cache headers, one rendering per period
+"""Pages in a storm (web/page_cache.py): shared-cache headers, one rendering per period
 served to every reader, nothing personal cached, and the ASGI edge serving the rendering."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from django.conf import settings
 from django.test import Client
 
 from outages import snapshots
-from outages.cached_reads import CachedStatusReads
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
+from web.cached_reads import CachedStatusReads
 
 pytestmark = pytest.mark.django_db
 

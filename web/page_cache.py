@@ -1,5 +1,5 @@
 """Pages in a storm: HTTP caching headers for shared caches, and pages served from a cached
-rendering (outages.snapshots) instead of being rendered per visitor.
+rendering (web.snapshots) instead of being rendered per visitor.
 
 Why: in an outage everybody opens the same page (the ChatGPT page) at once. Rendering it costs
 tens of milliseconds of database and template work, and its numbers change at most once per
@@ -8,11 +8,11 @@ detection cycle (every minute) anyway. So:
   so the reverse proxy in front (deploy/nginx.conf.template) serves the storm from its cache;
 - a page that misses the proxy is rendered at most once per STATUS_CACHE_SECONDS (and again
   after each detection cycle) per URL, host, scheme and language, and served from that
-  rendering, in production by the ASGI edge without entering Django (outages.cached_reads).
+  rendering, in production by the ASGI edge without entering Django (web.cached_reads).
 
 What is personal is never cached: a request carrying a session (the admin) or a flash message
 (the "thank you" after reporting) is rendered for its reader and marked `private, no-store`.
-Pages carry no CSRF token (nor its cookie) for the same reason; see reports.views.report_submit.
+Pages carry no CSRF token (nor its cookie) for the same reason; see web.report_form.report_submit.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from outages import snapshots
 from reports.forms import country_from_accept_language
+from web import snapshots
 
 # Anything older than one more detection cycle (60 s) may be shown while the proxy fetches a
 # fresh copy: a page at most ~1.5 min behind beats a storm of visitors waiting on the app.

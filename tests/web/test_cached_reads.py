@@ -1,4 +1,4 @@
-"""Cached status answers served by the ASGI fast path (outages/cached_reads.py), on Redis."""
+"""Cached status answers served by the ASGI fast path (web/cached_reads.py), on Redis."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from django.conf import settings
 
 from outages import snapshots
-from outages.cached_reads import CachedStatusReads
 from outages.models import Level
 from tests.factories import ServiceFactory, StatusFactory
 from tests.helpers import with_throttle_rates
+from web.cached_reads import CachedStatusReads
 
 pytestmark = [
     pytest.mark.django_db,
