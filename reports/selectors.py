@@ -88,6 +88,12 @@ def top_regions(
     ]
 
 
+def reporting_countries(service: Service, *, start: datetime, end: datetime) -> list[str]:
+    """The countries with reports in a window, sorted by code."""
+    codes = _counts_in(service, start, end).values_list("country", flat=True).distinct()
+    return sorted(set(codes) - {""})
+
+
 def region_heat(service: Service, *, start: datetime, end: datetime) -> list[dict]:
     """Every reporting country in a window, ranked as top_regions, with `ratio` to that
     country's baseline.

@@ -14,11 +14,11 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from detection import services as detection
-from outages import snapshots
 from outages.models import Level
 from reports.services import Reporter, report_create
 from tests.factories import ServiceFactory, StatusFactory
 from tests.helpers import with_throttle_rates
+from web import snapshots
 from web.cached_reads import CachedStatusReads
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
-from outages import snapshots
 from outages.models import Level
 from tests.factories import ServiceFactory, StatusFactory
 from tests.helpers import with_throttle_rates
+from web import snapshots
 from web.cached_reads import CachedStatusReads
 
 pytestmark = [

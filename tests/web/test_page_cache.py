@@ -9,8 +9,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from outages import snapshots
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
+from web import snapshots
 from web.cached_reads import CachedStatusReads
 
 pytestmark = pytest.mark.django_db
