@@ -16,8 +16,9 @@ def minute_floor(at: datetime) -> datetime:
 
 
 def bucket_start(at: datetime, size: timedelta) -> datetime:
-    """Start of the `size`-long bucket holding `at`, buckets aligned to the Unix epoch."""
-    epoch = _EPOCH.replace(tzinfo=at.tzinfo)
+    """Start of the `size`-long bucket holding `at`, buckets aligned to the Unix epoch (the
+    same instant whatever `at`'s time zone; a naive `at` is taken as UTC)."""
+    epoch = _EPOCH if at.tzinfo else _EPOCH.replace(tzinfo=None)
     return epoch + ((at - epoch) // size) * size
 
 
