@@ -32,11 +32,11 @@ def home(request: HttpRequest) -> HttpResponse:
     country = request.GET.get("country", "").upper()
     query = request.GET.get("q", "").strip()
     # The API's filter: a value it does not know (a stale link's category) is ignored.
-    services = ServiceFilter(
+    filtered = ServiceFilter(
         {"category": category, "country": country, "search": query},
         queryset=selectors.service_list(),
-    ).qs
-    services = list(services)
+    )
+    services = list(filtered.qs)
     now = timezone.now()
     last_hour = counts.report_totals(services, start=window_start(now, 60), end=now)
     lines = counts.sparklines(services, now=now)
