@@ -216,28 +216,31 @@ def problem_mix_series(
     return [first_start + i * size for i in range(n_buckets)], mix
 
 
-def recent_comments(service: Service, *, limit: int = 5, per_reporter: int = 1) -> list:
+def recent_comments(service: Service, *, limit: int = 5, per_client: int = 1) -> list:
     """Visible comments on the service (and its children), newest first: of counted reports
     only (a repeat or a capped report is stored but has no voice either), and at most
-    `per_reporter` per reporter, so one client cannot own every slot.
+    `per_client` per client (address or IPv6 /64, whatever its user agents), so one client
+    cannot own every slot.
 
     Served by report_service_recent_idx; moderated ones (comment_hidden) are never read.
     """
     ids = member_ids([service])[service.pk]
     # Counted reports of one client are capped per window (reports/counting.py), so a few
-    # times `limit` candidates hold `limit` distinct reporters unless nobody else commented.
+    # times `limit` candidates hold `limit` distinct clients unless nobody else commented.
     candidates = (
         Report.objects.filter(service_id__in=ids, comment_hidden=False, counted=True)
         .exclude(comment="")
         .select_related("problem_type")
-        .only("comment", "country", "created_at", "reporter", "problem_type__name")
+        .only("comment", "country", "created_at", "reporter", "source", "problem_type__name")
         .order_by("-created_at")[: limit * 10]
     )
     shown: list = []
     seen: dict[str, int] = {}
     for report in candidates:
-        if seen.get(report.reporter, 0) < per_reporter:
-            seen[report.reporter] = seen.get(report.reporter, 0) + 1
+        # Reports stored before `source` existed have none: their reporter stands in.
+        client = report.source or report.reporter
+        if seen.get(client, 0) < per_client:
+            seen[client] = seen.get(client, 0) + 1
             shown.append(report)
             if len(shown) == limit:
                 break

@@ -57,6 +57,7 @@ def report_create(
             country=country,
             comment=comment,
             reporter=fingerprint,
+            source=address,
             counted=counted,
             created_at=now,
         )

@@ -121,7 +121,8 @@ class CachedStatusReads:
                 scope["path"],
                 scope.get("query_string", b"").decode(),
                 headers[b"host"].decode("latin-1"),
-                headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
+                trusted_scheme(scope),
+                str((scope.get("server") or ("", ""))[1]),
                 language,
                 country_from_accept_language(
                     headers.get(b"accept-language", b"").decode("latin-1")
@@ -129,6 +130,8 @@ class CachedStatusReads:
             )
         except UnicodeDecodeError:
             return None
+        if key is None:
+            return None  # a rendering that is not kept: Django renders it
         snapshot = await self.cached(scope, key=key)
         return None if snapshot is None else (snapshot, language, from_path)
 

@@ -17,7 +17,6 @@ Pages carry no CSRF token (nor its cookie) for the same reason; see web.report_f
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -72,14 +71,18 @@ def is_personal(cookies: dict[str, str] | str) -> bool:
 
 
 def page_key(
-    path: str, query: str, host: str, forwarded_proto: str, language: str, region: str
-) -> str:
-    """One key per rendering: the full path (a language prefix included), the query, host and
-    scheme (absolute links), the language the page is rendered in (chosen by LocaleMiddleware
-    from the URL prefix, or else the cookie and Accept-Language) and the region Accept-Language
-    names (the report form preselects that country: reports.forms)."""
-    raw = f"{host}|{forwarded_proto}|{path}|{query}|{language}|{region}"
-    return f"page:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    path: str, query: str, host: str, scheme: str, server_port: str, language: str, region: str
+) -> str | None:
+    """One key per rendering, or None when the page is rendered without being kept (a search,
+    junk parameters: snapshots.normalised_query), so no client can grow the cache with variants
+    of one page. The key is made of the full path (a language prefix included), the
+    normalised, allow-listed query, the allowed host and the trusted scheme (absolute links),
+    the language the page is rendered in (chosen by LocaleMiddleware from the URL prefix, or
+    else the cookie and Accept-Language) and the region Accept-Language names (the report form
+    preselects that country: reports.forms), each from a bounded set."""
+    return snapshots.answer_key(
+        path, query, host, scheme, server_port, kind="page", variant=f"{language}|{region}"
+    )
 
 
 class _NotShared(Exception):
@@ -121,11 +124,14 @@ def cached_page(
                 "headers": {name: response[name] for name in CACHED_HEADERS if name in response},
             }
 
+        # get_host() has checked the Host against ALLOWED_HOSTS; request.scheme honours
+        # X-Forwarded-Proto only when a proxy is configured to set it.
         key = page_key(
             request.path,
             request.META.get("QUERY_STRING", ""),
             request.get_host(),
-            request.META.get("HTTP_X_FORWARDED_PROTO", ""),
+            request.scheme,
+            str(request.META.get("SERVER_PORT", "")),
             getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE),
             country_from_accept_language(request.headers.get("Accept-Language", "")),
         )

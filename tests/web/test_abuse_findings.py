@@ -71,6 +71,35 @@ def test_only_comments_of_counted_reports_are_shown_one_per_reporter(client):
     assert not any(f"spam {i}" in page for i in range(1, 8))
 
 
+def test_one_client_with_many_user_agents_owns_one_comment_slot(client):
+    service = ServiceFactory(slug="chatgpt", name="ChatGPT", problems=["login"])
+    problem = service.problem_types.get()
+    now = timezone.now()
+    for i in range(5):  # five browsers of one address: all counted (under its cap of 5)
+        report_create(
+            service=service,
+            problem_type=problem,
+            country="IN",
+            reporter=Reporter("2001:db8:7:7::1", f"browser {i}"),
+            comment=f"flood {i}",
+            now=now - timedelta(seconds=10 - i),
+        )
+    for i in range(2):
+        report_create(
+            service=service,
+            problem_type=problem,
+            country="IN",
+            reporter=Reporter(f"203.0.113.{i + 1}", "phone"),
+            comment=f"neighbour {i}",
+            now=now - timedelta(seconds=20),
+        )
+
+    page = client.get("/status/chatgpt/").content.decode()
+
+    assert sum(f"flood {i}" in page for i in range(5)) == 1
+    assert "neighbour 0" in page and "neighbour 1" in page
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="locks and timeouts: PostgreSQL")
 def test_healthz_fails_while_the_catalogue_is_locked(client):

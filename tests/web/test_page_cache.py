@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
-from web import snapshots
+from web import page_cache, snapshots
 from web.cached_reads import CachedStatusReads
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +200,36 @@ def test_the_edge_does_not_serve_one_regions_rendering_to_another(client, chatgp
     )
 
     assert (status, django.paths) == (299, ["/status/chatgpt/"])
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the cache variants live in Redis")
+def test_junk_query_hosts_and_schemes_do_not_grow_the_page_cache(client, chatgpt):
+    from django.core.cache import cache
+
+    redis = cache._cache.get_client(write=True)
+    client.get("/status/chatgpt/")
+    before = len(redis.keys("*page:*"))
+
+    for i in range(25):
+        assert client.get(f"/status/chatgpt/?junk{i}=x").status_code == 200
+        assert client.get("/status/chatgpt/", HTTP_X_FORWARDED_PROTO=f"proto{i}").status_code == 200
+        assert client.get(f"/?q=chat{i}").status_code == 200
+        assert client.get("/status/chatgpt/", HTTP_HOST=f"evil{i}.example").status_code == 400
+
+    assert len(redis.keys("*page:*")) == before
+
+
+def test_a_page_key_comes_from_the_normalised_query_and_bounded_variants():
+    key = page_cache.page_key
+
+    assert key("/", "country=IN&category=ai", "testserver", "http", "80", "en", "IN") == key(
+        "/", "category=ai&country=IN", "TESTSERVER", "http", "80", "en", "IN"
+    )
+    assert key("/status/chatgpt/", "history=2", "testserver", "http", "80", "hi", "") is not None
+    assert key("/", "q=chat", "testserver", "http", "80", "en", "") is None
+    assert key("/", "junk=1", "testserver", "http", "80", "en", "") is None
+    assert key("/", "history=02", "testserver", "http", "80", "en", "") is None
+    assert key("/", "", "testserver:8080", "http", "80", "en", "") is None
+    assert key("/", "", "testserver", "http", "80", "en", "") != key(
+        "/", "", "testserver", "https", "80", "en", ""
+    )
