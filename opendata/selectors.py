@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from common.buckets import bucket_start
-from detection.selectors import series_with_band
+from detection.selectors import ChartPoint, series_with_band
 from outages.models import Service
 from reports.selectors import reporting_countries
 
@@ -19,13 +19,11 @@ BUCKETS = {"15m": 15, "1h": 60, "1d": 24 * 60}
 
 
 @dataclass(frozen=True)
-class Row:
+class Row(ChartPoint):
+    """A chart point of one service and scope, as the history API and the dumps give it."""
+
     service: str
     country: str  # "" for worldwide
-    start: datetime
-    count: int
-    baseline: float | None
-    threshold: float | None
 
 
 def series_rows(
@@ -37,7 +35,7 @@ def series_rows(
     points = series_with_band(
         service, start=start, end=end, bucket_minutes=bucket_minutes, country=country
     )
-    return [Row(service.slug, country, p.start, p.count, p.baseline, p.threshold) for p in points]
+    return [Row(**vars(p), service=service.slug, country=country) for p in points]
 
 
 class History:
