@@ -39,23 +39,11 @@ def app():
 
 
 async def call_with(app, body: bytes, headers: list, address: str = "198.51.100.7"):  # type: ignore[no-untyped-def]
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/api/v1/reports/",
-        "headers": [(b"content-type", b"application/json"), *headers],
-        "client": (address, 5555),
-    }
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent[0]["status"], json.loads(sent[1]["body"])
+    """The intake's answer to `body` with exactly these headers (a JSON content type added)."""
+    status, _, payload = await call(
+        app, body, address=address, headers=[(b"content-type", b"application/json"), *headers]
+    )
+    return status, payload
 
 
 def test_a_lone_surrogate_is_a_400_on_the_intake(app):

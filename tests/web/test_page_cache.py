@@ -10,6 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
+from tests.helpers import RecordingApp
 from web import page_cache, snapshots
 from web.cached_reads import CachedStatusReads
 
@@ -110,18 +111,6 @@ def test_an_unknown_service_is_a_404_that_is_not_kept(client, chatgpt):
     assert "s-maxage" not in response.get("Cache-Control", "")
 
 
-class Django:
-    """Stands in for Django behind the edge, recording what reached it."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        self.paths.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
 def edge_get(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:
     scope = {
         "type": "http",
@@ -160,7 +149,7 @@ redis_only = pytest.mark.skipif(
 @redis_only
 def test_the_edge_serves_a_rendered_page_without_entering_django(client, chatgpt):
     rendered = client.get("/bn/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="bn-BD").content
-    django = Django()
+    django = RecordingApp()
 
     status, headers, body = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
@@ -177,7 +166,7 @@ def test_the_edge_serves_a_rendered_page_without_entering_django(client, chatgpt
 @redis_only
 def test_the_edge_passes_a_reader_with_a_session_to_django(client, chatgpt):
     client.get("/status/chatgpt/")
-    django = Django()
+    django = RecordingApp()
 
     status, _, _ = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
@@ -191,7 +180,7 @@ def test_the_edge_passes_a_reader_with_a_session_to_django(client, chatgpt):
 @redis_only
 def test_the_edge_does_not_serve_one_regions_rendering_to_another(client, chatgpt):
     client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-IN")
-    django = Django()
+    django = RecordingApp()
 
     status, _, _ = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
