@@ -9,26 +9,19 @@ import dataclasses
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from django.db import connection, transaction
 from django.db.models import Func, IntegerField, QuerySet, Sum
 
+from common.buckets import epoch_minute, from_epoch_minute
 from detection import engine
 from detection.models import BaselineFit, SeriesBaseline
 from outages.models import Service
 from reports.models import HourlyReportCount, ReportCount
 
 MINUTE = timedelta(minutes=1)
-
-
-def epoch_minute(at: datetime) -> int:
-    return int(at.timestamp()) // 60
-
-
-def from_epoch_minute(minute: int) -> datetime:
-    return datetime.fromtimestamp(minute * 60, tz=UTC)
 
 
 @dataclass

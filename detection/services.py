@@ -33,8 +33,8 @@ from detection.series import (
     save_fit,
     series_index,
 )
-from outages import selectors, snapshots
 from outages.models import Incident, IncidentLink, Level, LinkReason, Service, Status
+from reports import selectors
 from reports.models import HourlyReportCount
 from reports.services import hourly_counts_roll_up
 
@@ -464,7 +464,7 @@ def detect_spikes(now: datetime | None = None) -> int:
         _publish_status(index, scan, now, scan.drafts, saved)
         cursor.last_minute = from_epoch_minute(last)
         cursor.save(update_fields=["last_minute"])
-        transaction.on_commit(snapshots.mark_status_published)
+        transaction.on_commit(lambda: signals.cycle_finished.send(sender=DetectionCursor))
     return scan.minutes
 
 
