@@ -71,9 +71,12 @@ test-browser: install
 	$(TEST_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(BIN)/pytest -m browser tests/browser $(PYTEST_ARGS)
 
+# Style, formatting, and the direction of imports between the apps (pyproject.toml's
+# [tool.importlinter]: common <- outages <- reports <- detection <- features <- web <- config).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .

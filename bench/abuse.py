@@ -290,7 +290,7 @@ def main() -> None:
         API_RATE_LIMIT="600/min",
         REPORT_MAX_COUNTED_PER_ADDRESS="5",
         REPORT_MAX_COUNTED_PER_NETWORK="9",
-        BENCH_REFERENCE="0",
+        DJANGO_SETTINGS_MODULE="config.settings",
         ALLOWED_HOSTS="localhost,127.0.0.1",
     )
     admin = urlunsplit(base._replace(path="/postgres"))

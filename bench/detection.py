@@ -447,7 +447,8 @@ def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: boo
             _admin(url, f'DROP DATABASE "{urlsplit(bench).path.lstrip("/")}" WITH (FORCE)')
     return (
         f"; real {fit['result']} series: fit {fit['wall']:.0f} s, peak {fit['peak_mb']:.0f} MB; "
-        f"cycle {cycle['wall']:.1f} s, peak {cycle['peak_mb']:.0f} MB"
+        f"cycle {cycle['wall']:.1f} s, peak {cycle['peak_mb']:.0f} MB; "
+        f"graph {graph['wall'] * 1e3:.0f} ms"
     )
 
 

@@ -275,7 +275,10 @@ def bench_env(**overrides: str) -> dict:
         "API_RATE_LIMIT": "",
         "REPORT_MAX_COUNTED_PER_ADDRESS": "0",
         "REPORT_MAX_COUNTED_PER_NETWORK": "0",
-        "BENCH_REFERENCE": "1",
+        # The site plus the reference view (bench/urls.py); the Celery worker, unlike uvicorn
+        # and gunicorn, does not put the working directory on its path.
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PYTHONPATH": str(ROOT),
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
         "LOG_LEVEL": "ERROR",

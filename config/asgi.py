@@ -11,8 +11,8 @@ django_application = get_asgi_application()
 # Imported after Django is set up: the fast paths read settings and models.
 from django.conf import settings  # noqa: E402
 
-from outages.cached_reads import CachedStatusReads  # noqa: E402
 from reports.intake import StormproofIntake  # noqa: E402
+from web.cached_reads import CachedStatusReads  # noqa: E402
 
 # Storm paths in front of Django: report intake (group commit) and cached status reads.
 application = django_application

@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    # Before drf_spectacular: web's templates override its Swagger page.
+    "web",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_countries",
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "alerts",
     "official",
     "opendata",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -77,7 +80,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -85,7 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "outages.context_processors.languages",
+                "web.context_processors.languages",
             ],
         },
     },
@@ -217,7 +220,7 @@ USE_TZ = True
 # --- Static files ---------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# Static files live in the apps (web/static/), found by the app directories finder.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -337,9 +340,6 @@ FAST_INTAKE = env.bool("FAST_INTAKE", default=True)
 # 30 s, not less: every refresh is a recomputation in a web process, and under a storm at 10 s
 # they pushed the status reads' p99 from ~15 ms to ~70 ms (make bench-ingest).
 STATUS_CACHE_SECONDS = env.int("STATUS_CACHE_SECONDS", default=30)
-# The benchmark's reference view (plain Django, one ORM create per request) is mounted only
-# when asked for.
-BENCH_REFERENCE = env.bool("BENCH_REFERENCE", default=False)
 
 # --- Alerts ----------------------------------------------------------------------------------
 # Absolute links in mails and webhooks (management, unsubscribe, incident pages).

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
@@ -10,18 +9,18 @@ from config.health import healthz
 from config.readiness import readyz
 from official import api as official_api
 from opendata import api as opendata_api
-from outages import api as outages_api
 from reports import api as reports_api
+from web import api as web_api
 
 api_v1 = [
-    path("services/", outages_api.ServiceListApi.as_view(), name="service-list"),
-    path("services/<slug:slug>/", outages_api.ServiceDetailApi.as_view(), name="service-detail"),
+    path("services/", web_api.ServiceListApi.as_view(), name="service-list"),
+    path("services/<slug:slug>/", web_api.ServiceDetailApi.as_view(), name="service-detail"),
     path(
         "services/<slug:slug>/reports/",
-        outages_api.ServiceReportSeriesApi.as_view(),
+        web_api.ServiceReportSeriesApi.as_view(),
         name="service-report-series",
     ),
-    path("incidents/", outages_api.IncidentListApi.as_view(), name="incident-list"),
+    path("incidents/", web_api.IncidentListApi.as_view(), name="incident-list"),
     path("reports/", reports_api.ReportCreateApi.as_view(), name="report-create"),
     path("subscriptions/", alerts_api.SubscriptionCreateApi.as_view(), name="subscription-create"),
     path("acknowledgement/", official_api.AcknowledgementApi.as_view(), name="acknowledgement"),
@@ -41,16 +40,11 @@ urlpatterns: list = [
 # The pages in each language: English unprefixed (every existing URL stays as it is), the others
 # under /hi/, /bn/. The API, feeds' JSON and health stay outside, unchanged.
 urlpatterns += i18n_patterns(
-    path("", include("outages.urls")),
+    path("", include("web.urls")),
     path("", include("alerts.urls")),
     path("", include("official.urls")),
     path("", include("opendata.urls")),
     prefix_default_language=False,
 )
-
-if settings.BENCH_REFERENCE:
-    from reports.reference import reference_report
-
-    urlpatterns.append(path("bench/reference-report/", reference_report))
 
 handler404 = "config.middleware.not_found"

@@ -224,14 +224,30 @@ class Baseline:
         return self._expected_with_level(t, self.level[:, None])
 
     def _expected_with_level(self, t: np.ndarray, level: np.ndarray) -> np.ndarray:
+        return np.maximum(level * self._shape(t), self.floor)
+
+    def _shape(self, t: np.ndarray) -> np.ndarray:
+        """The profile interpolated at bucket starts ``t`` (before the level and the floor)."""
         spw = self.profile.shape[1]
         pos = ((t + self.bucket_seconds / 2 - MONDAY0) % WEEK) / self.slot_seconds - 0.5
         lo = np.floor(pos)
         frac = pos - lo
         i0 = lo.astype(np.int64) % spw
         i1 = (i0 + 1) % spw
-        shape = self.profile[:, i0] * (1.0 - frac) + self.profile[:, i1] * frac
-        return np.maximum(level * shape, self.floor)
+        runs = np.flatnonzero(np.r_[True, i0[1:] != i0[:-1]])
+        if len(runs) > 32:  # many slots: gather every column (fewer numpy calls)
+            return self.profile[:, i0] * (1.0 - frac) + self.profile[:, i1] * frac
+        # Many buckets per slot (the live cycle: 60,000 series x 4 hours of minutes): the
+        # same arithmetic, one pair of profile columns per slot broadcast over its buckets,
+        # instead of gathering two columns per bucket (1.0 s -> 0.1 s of a cycle).
+        out = np.empty((self.profile.shape[0], len(t)))
+        for a, b in zip(runs.tolist(), [*runs[1:].tolist(), len(t)], strict=True):
+            np.add(
+                self.profile[:, i0[a], None] * (1.0 - frac[a:b]),
+                self.profile[:, i1[a], None] * frac[a:b],
+                out=out[:, a:b],
+            )
+        return out
 
 
 def _prior_baseline(
@@ -530,36 +546,97 @@ def _fit_dispersion(
     """
     n = counts.shape[0]
     keep = min(counts.shape[1], int(config.dispersion_days * DAY / base.bucket_seconds))
-    x_all = counts[:, -keep:]
-    t = b_times[-keep:]
-    day_idx = ((t - week0) // DAY).astype(np.int64)
-    mu_all = base._expected_with_level(t, day_level[:, day_idx])
-    mu_all = np.where(np.isnan(x_all), np.nan, mu_all)
     out = np.empty((n, len(base.scale_buckets)))
-    for j, k in enumerate(base.scale_buckets):  # loop over 3 scales, not over series
-        m_blocks = keep // k
-        if m_blocks == 0:
+    x_all = counts[:, counts.shape[1] - keep :]
+    mu_all = _expected_by_day(base, b_times[len(b_times) - keep :], week0, day_level)
+    gaps = bool(np.isnan(x_all).any())  # mostly none: then every window is valid
+    if gaps:
+        mu_all = np.where(np.isnan(x_all), np.nan, mu_all)
+    # Window sums of every scale, each from the widest earlier scale that divides it (its
+    # windows are end-aligned too, so they tile the wider ones): the hourly job sums 14 days
+    # of minutes once, not once per scale.
+    full: dict[int, tuple[np.ndarray, np.ndarray]] = {1: (x_all, mu_all)}
+    for j, k in enumerate(base.scale_buckets):
+        m_full = keep // k
+        if m_full == 0:
             out[:, j] = config.dispersion_prior
             continue
-        m_blocks = min(m_blocks, config.dispersion_max_windows)  # the most recent windows
-        x = x_all[:, keep - m_blocks * k :].reshape(n, m_blocks, k).sum(axis=2)
-        mu = mu_all[:, keep - m_blocks * k :].reshape(n, m_blocks, k).sum(axis=2)
-        valid = ~(np.isnan(x) | np.isnan(mu))
-        x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
-        over = np.maximum(x - mu - 3.0, 0.0) ** 2  # squared excess beyond a 3-report slack
-        term = (x - mu) ** 2 - x
-        mu2 = mu**2
-        kw = config.dispersion_prior_weight
-        alpha = _robust_alpha(x, mu, valid, config)
-        for z_cut in config.dispersion_trim_z:  # generous fit, then trim with it
-            # keep windows with x - mu <= z * sd + 3, sd^2 = mu + alpha mu^2 (no sqrt needed)
-            ok = valid & (over <= z_cut**2 * (mu + alpha[:, None] * mu2))
-            num = np.where(ok, term, 0.0).sum(axis=1)
-            den = np.where(ok, mu2, 0.0).sum(axis=1)
-            alpha = (num + config.dispersion_prior * kw) / (den + kw)
-            alpha = np.clip(alpha, config.dispersion_min, config.dispersion_max)
-        out[:, j] = alpha
+        if k not in full:
+            src = max(s for s in full if k % s == 0)
+            r, (xs, ms) = k // src, full[src]
+            cut = xs.shape[1] - m_full * r
+            starts = np.arange(0, m_full * r, r)
+            full[k] = (
+                np.add.reduceat(xs[:, cut:], starts, axis=1),
+                np.add.reduceat(ms[:, cut:], starts, axis=1),
+            )
+        m_blocks = min(m_full, config.dispersion_max_windows)  # the most recent windows
+        x, mu = (a[:, a.shape[1] - m_blocks :] for a in full[k])
+        out[:, j] = _trimmed_alpha(x, mu, config, gaps)
     return out
+
+
+def _trimmed_alpha(
+    x: np.ndarray, mu: np.ndarray, config: EngineConfig, gaps: bool = True
+) -> np.ndarray:
+    """One scale's alpha from its window sums (NaN: not observed; ``gaps`` False: there are
+    none): a robust start, then the trimming passes of ``dispersion_trim_z``.
+
+    Only windows more than 3 reports above their mean can ever be trimmed (the cut is
+    z * sd + 3 above the mean), and in report counts they are few: the sums over the others
+    are taken once and the passes look at those few windows only (the passes over every
+    window were half the job's time).
+    """
+    valid = ~(np.isnan(x) | np.isnan(mu)) if gaps else None
+    if gaps:
+        x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
+    excess = x - mu
+    term = excess**2 - x
+    mu2 = mu**2
+    alpha = _robust_alpha(x, mu, valid, config)
+    maybe = excess > 3.0  # windows a cut may leave out (an invalid one has x = mu = 0)
+    num_kept = np.where(maybe, 0.0, term).sum(axis=1)  # invalid windows add 0: x = mu = 0
+    den_kept = np.where(maybe, 0.0, mu2).sum(axis=1)
+    rows, cols = np.nonzero(maybe)
+    over = (excess[rows, cols] - 3.0) ** 2  # squared excess beyond a 3-report slack
+    term_c, mu_c, mu2_c = term[rows, cols], mu[rows, cols], mu2[rows, cols]
+    n, kw = x.shape[0], config.dispersion_prior_weight
+    for z_cut in config.dispersion_trim_z:  # generous fit, then trim with it
+        # keep windows with x - mu <= z * sd + 3, sd^2 = mu + alpha mu^2 (no sqrt needed)
+        ok = over <= z_cut**2 * (mu_c + alpha[rows] * mu2_c)
+        num = num_kept + np.bincount(rows, np.where(ok, term_c, 0.0), minlength=n)
+        den = den_kept + np.bincount(rows, np.where(ok, mu2_c, 0.0), minlength=n)
+        alpha = (num + config.dispersion_prior * kw) / (den + kw)
+        alpha = np.clip(alpha, config.dispersion_min, config.dispersion_max)
+    return alpha
+
+
+def _expected_by_day(
+    base: Baseline, t: np.ndarray, week0: float, day_level: np.ndarray
+) -> np.ndarray:
+    """``base._expected_with_level`` at bucket starts ``t`` with the level of each bucket's
+    day (``day_level`` column = days since ``week0``): the same values, computed faster.
+
+    On a grid of whole buckets from ``week0`` (the hourly job's minutes) the profile is
+    interpolated once per bucket of the week and each day copies its weekday, instead of
+    two scattered column gathers per bucket (0.25 s of the 0.68 s that 300 series' dispersion
+    fit took). Other times take the direct path.
+    """
+    bucket = base.bucket_seconds
+    per_day, off = DAY / bucket, (t[0] - week0) / bucket if len(t) else 0.5
+    if not (
+        per_day == int(per_day)
+        and off == int(off)
+        and np.array_equal(t, t[0] + np.arange(len(t)) * bucket)
+    ):
+        return base._expected_with_level(t, day_level[:, ((t - week0) // DAY).astype(np.int64)])
+    per_day, off = int(per_day), int(off)
+    d0, lead = divmod(off, per_day)
+    days = np.arange(d0, d0 + -(-(lead + len(t)) // per_day))
+    shape = base._shape(week0 + np.arange(7 * per_day) * bucket)  # week0 is a Monday
+    by_day = shape.reshape(-1, 7, per_day)[:, days % 7, :]
+    mu = np.maximum(day_level[:, days, None] * by_day, base.floor)
+    return mu.reshape(mu.shape[0], -1)[:, lead : lead + len(t)]
 
 
 # Median of a chi-square with one degree of freedom: the median squared z of normal noise.
@@ -567,7 +644,7 @@ _MEDIAN_CHI2_1 = 0.4549364
 
 
 def _robust_alpha(
-    x: np.ndarray, mu: np.ndarray, valid: np.ndarray, config: EngineConfig
+    x: np.ndarray, mu: np.ndarray, valid: np.ndarray | None, config: EngineConfig
 ) -> np.ndarray:
     """A start for the trimmed fit that outliers cannot move: the median of per-window alphas.
 
@@ -580,10 +657,11 @@ def _robust_alpha(
     """
     m = x.shape[1]
     step = max(1, m // config.dispersion_robust_windows)
-    x, mu, valid = x[:, ::step], mu[:, ::step], valid[:, ::step]
-    mu_safe = np.where(valid & (mu > 0), mu, np.nan)
+    x, mu = x[:, ::step], mu[:, ::step]
+    usable = mu > 0 if valid is None else valid[:, ::step] & (mu > 0)  # None: all valid
+    mu_safe = np.where(usable, mu, np.nan)
     a_i = ((x - mu_safe) ** 2 / _MEDIAN_CHI2_1 - mu_safe) / mu_safe**2
-    alpha = _quiet(np.nanmedian, a_i, axis=1)
+    alpha = _nanmedian(a_i, axis=1)
     alpha = np.where(np.isnan(alpha), config.dispersion_prior, alpha)
     return np.clip(alpha, config.dispersion_min, config.dispersion_max)
 

@@ -1,5 +1,5 @@
-"""Reads for the graphs (the baseline band: typical volume and alert threshold per bucket) and
-for freshness (how current the detector's results are: pages, the API and /readyz)."""
+"""Reads for the graphs (counts with the baseline band: typical volume and alert threshold per
+bucket) and for freshness (how current the detector's results are: pages, the API and /readyz)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.utils import timezone
 from detection import engine
 from detection.models import BaselineFit, DetectionCursor
 from detection.series import latest_fit, load_series
+from outages.models import Service
+from reports.selectors import series_between
 
 
 def baseline_band(
@@ -39,6 +41,33 @@ def baseline_band(
         [round(float(x), 2) for x in expected],
         [float(x) for x in threshold],
     )
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    """One bucket of a chart: counted reports, with the band (None where none is fitted)."""
+
+    start: datetime
+    count: int
+    baseline: float | None
+    threshold: float | None
+
+
+def series_with_band(
+    service: Service, *, start: datetime, end: datetime, bucket_minutes: int, country: str = ""
+) -> list[ChartPoint]:
+    """Counted reports per bucket from `start` to `end` with the baseline band: what every
+    chart draws (the service and incident pages, the series API, open data)."""
+    buckets = series_between(
+        service, start=start, end=end, bucket_minutes=bucket_minutes, country=country
+    )
+    baseline, threshold = baseline_band(
+        service.pk, country, [b.start for b in buckets], bucket_minutes
+    )
+    return [
+        ChartPoint(b.start, b.count, base, limit)
+        for b, base, limit in zip(buckets, baseline, threshold, strict=True)
+    ]
 
 
 # The detector runs every minute and scores up to the last complete minute, so the end of the

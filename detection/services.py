@@ -7,6 +7,7 @@ scan over a past window with fresh state (used to replay the demo's historical e
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,7 +15,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from detection import engine, signals
@@ -31,8 +33,8 @@ from detection.series import (
     save_fit,
     series_index,
 )
-from outages import selectors, snapshots
 from outages.models import Incident, IncidentLink, Level, LinkReason, Service, Status
+from reports import selectors
 from reports.models import HourlyReportCount
 from reports.services import hourly_counts_roll_up
 
@@ -101,7 +103,9 @@ def _scan(
     expected, exp_first, exp_for = None, 0, None
     for minute in range(start, first + counts.shape[1]):
         col = minute - first
-        recent = np.nan_to_num(counts[:, max(col - SPAN + 1, 0) : col + 1])
+        recent = counts[:, max(col - SPAN + 1, 0) : col + 1]
+        if np.isnan(recent).any():  # minutes before the first observed one: no reports
+            recent = np.nan_to_num(recent)
         baseline = baseline_for(minute)
         window_first = minute - recent.shape[1] + 1
         if (
@@ -110,7 +114,10 @@ def _scan(
             or minute >= exp_first + expected.shape[1]
         ):
             exp_for, exp_first = baseline, window_first
-            expected = baseline.expected((window_first + np.arange(SPAN + 60)) * 60)
+            # An hour ahead at most, and no further than the scan goes (a live cycle: its
+            # minute or two; the expected counts of every series are its biggest array).
+            ahead = min(SPAN + 60, first + counts.shape[1] - window_first)
+            expected = baseline.expected((window_first + np.arange(ahead)) * 60)
         at_col = window_first - exp_first
         score = engine.score_window(
             recent, expected[:, at_col : at_col + recent.shape[1]], baseline, config
@@ -155,18 +162,92 @@ def _scan(
     return result
 
 
-def _state_from_rows(index: SeriesIndex) -> engine.HysteresisState:
-    state = engine.init_state(len(index))
-    rows = Status.objects.filter(service_id__in={sid for sid, _ in index.keys}).values_list(
-        "service_id", "country", "detector_state"
+# What a Status row publishes, besides its series and the time it was written.
+PUBLISHED = ("level", "score", "expected_15m", "threshold_15m", "since", "detector_state")
+
+
+@dataclass
+class Published:
+    """The published values of every series of an index, as arrays (NaN: none)."""
+
+    level: np.ndarray  # index into LEVELS
+    score: np.ndarray
+    expected_15m: np.ndarray
+    threshold_15m: np.ndarray
+    since: np.ndarray  # epoch seconds
+    state: np.ndarray  # (n, 7) the detector_state lists (engine.HysteresisState)
+    stored: np.ndarray  # bool: the series has a row
+
+    @classmethod
+    def empty(cls, n: int) -> Published:
+        nan = np.full(n, np.nan)
+        return cls(
+            np.zeros(n, dtype=np.int64),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            nan.copy(),
+            np.zeros((n, len(engine.HysteresisState._fields)), dtype=np.int64),
+            np.zeros(n, dtype=bool),
+        )
+
+    def changed(self, other: Published) -> np.ndarray:
+        """Series whose published values differ (or that have no row yet)."""
+
+        def differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return (a != b) & ~(np.isnan(a) & np.isnan(b))
+
+        return (
+            ~self.stored
+            | ~other.stored
+            | (self.level != other.level)
+            | differ(self.score, other.score)
+            | differ(self.expected_15m, other.expected_15m)
+            | differ(self.threshold_15m, other.threshold_15m)
+            | differ(self.since, other.since)
+            | (self.state != other.state).any(axis=1)
+        )
+
+
+def _saved_status(index: SeriesIndex) -> Published:
+    """The Status rows of the index's series, as stored."""
+    saved = Published.empty(len(index))
+    # The detector states as JSON text, decoded in one call below: a JSON field decodes each
+    # of 60,000 rows on its own (half a second of every cycle).
+    rows = list(
+        Status.objects.filter(service_id__in={sid for sid, _ in index.keys})
+        .annotate(state_text=Cast("detector_state", TextField()))
+        .values_list("service_id", "country", *PUBLISHED[:-1], "state_text")
     )
-    for sid, country, saved in rows:
+    states = json.loads("[" + ",".join(row[-1] for row in rows) + "]")
+    width = saved.state.shape[1]
+    for (sid, country, level, score, expected, threshold, since, _), state in zip(
+        rows, states, strict=True
+    ):
         i = index.position.get((sid, country))
-        # A state saved before the episode arrays existed is shorter: it keeps its runs.
-        if i is not None and 0 < len(saved) <= len(state):
-            for array, value in zip(state, saved, strict=False):
-                array[i] = value
-    return state
+        if i is None:
+            continue
+        saved.stored[i] = True
+        saved.level[i] = LEVELS.index(level)
+        saved.score[i] = score
+        saved.expected_15m[i] = np.nan if expected is None else expected
+        saved.threshold_15m[i] = np.nan if threshold is None else threshold
+        saved.since[i] = np.nan if since is None else since.timestamp()
+        if len(state) == width:
+            saved.state[i] = state
+        else:  # an older detector's memory: start afresh (as init_state)
+            saved.stored[i] = False
+    return saved
+
+
+def _state_from_rows(saved: Published) -> engine.HysteresisState:
+    state = engine.init_state(len(saved.level))
+    return engine.HysteresisState(
+        *(
+            np.where(saved.stored, saved.state[:, k], array).astype(array.dtype)
+            for k, array in enumerate(state)
+        )
+    )
 
 
 def _open_drafts(index: SeriesIndex) -> dict[int, Draft]:
@@ -288,39 +369,49 @@ def link_reason(a: Incident, b: Incident) -> tuple[str, str]:
 
 
 def _publish_status(
-    index: SeriesIndex, scan: ScanResult, at: datetime, drafts: list[Draft]
-) -> None:
+    index: SeriesIndex, scan: ScanResult, at: datetime, drafts: list[Draft], saved: Published
+) -> int:
+    """Write the Status rows whose published values changed (``updated_at``: when they last
+    changed); returns how many. Rewriting all 60,000 rows every minute took most of the
+    cycle, and in a quiet minute only a few percent change."""
     state, score = scan.state, scan.last
-    since = {d.series: d.started_at for d in drafts if d.ended_at is None}
+    open_since = {d.series: d.started_at for d in drafts if d.ended_at is None}
+    since = np.full(len(index), np.nan)
+    for i, started in open_since.items():
+        since[i] = started.timestamp()
+    # Rounded as stored, so that an unchanged value compares equal to what was read back.
+    now = Published(
+        level=state.level.astype(np.int64),
+        score=np.round(score.score.astype(float), 4),
+        expected_15m=np.round(score.expected_15m.astype(float), 2),
+        threshold_15m=score.threshold_15m.astype(float),
+        since=since,
+        state=np.column_stack(state).astype(np.int64),
+        stored=np.ones(len(index), dtype=bool),
+    )
+    changed = np.flatnonzero(now.changed(saved))
     rows = [
         Status(
-            service_id=sid,
-            country=country,
-            level=LEVELS[int(state.level[i])],
-            score=round(float(score.score[i]), 4),
-            expected_15m=round(float(score.expected_15m[i]), 2),
-            threshold_15m=float(score.threshold_15m[i]),
-            since=since.get(i),
-            detector_state=[int(array[i]) for array in state],
+            service_id=index.keys[i][0],
+            country=index.keys[i][1],
+            level=LEVELS[now.level[i]],
+            score=float(now.score[i]),
+            expected_15m=float(now.expected_15m[i]),
+            threshold_15m=float(now.threshold_15m[i]),
+            since=open_since.get(i),
+            detector_state=now.state[i].tolist(),
             updated_at=at,
         )
-        for i, (sid, country) in enumerate(index.keys)
+        for i in changed.tolist()
     ]
     Status.objects.bulk_create(
         rows,
         batch_size=500,
         update_conflicts=True,
         unique_fields=["service", "country"],
-        update_fields=[
-            "level",
-            "score",
-            "expected_15m",
-            "threshold_15m",
-            "since",
-            "detector_state",
-            "updated_at",
-        ],
+        update_fields=[*PUBLISHED, "updated_at"],
     )
+    return len(rows)
 
 
 def refresh_baselines(now: datetime | None = None) -> int:
@@ -388,13 +479,14 @@ def detect_spikes(now: datetime | None = None) -> int:
         if start > last:
             return 0
         first = start - SPAN + 1
+        saved = _saved_status(index)
         scan = _scan(
             index,
             count_matrix(index, first=first, last=last),
             first,
             start,
             baseline_for=lambda minute: baseline,
-            state=_state_from_rows(index),
+            state=_state_from_rows(saved),
             open_drafts=_open_drafts(index),
             config=engine_config(),
             closed_drafts=_closed_drafts(
@@ -403,10 +495,10 @@ def detect_spikes(now: datetime | None = None) -> int:
         )
         created = _save_drafts(index, scan.drafts)
         link_incidents(created)
-        _publish_status(index, scan, now, scan.drafts)
+        _publish_status(index, scan, now, scan.drafts, saved)
         cursor.last_minute = from_epoch_minute(last)
         cursor.save(update_fields=["last_minute"])
-        transaction.on_commit(snapshots.mark_status_published)
+        transaction.on_commit(lambda: signals.cycle_finished.send(sender=DetectionCursor))
     return scan.minutes
 
 

@@ -11,5 +11,9 @@ from django.dispatch import Signal
 # kwargs: incident (outages.models.Incident, as just saved) and transition: one of TRANSITIONS.
 incident_changed = Signal()
 
+# Sent after the commit of each detection cycle that moved the cursor (no kwargs): new status
+# rows are readable, so cached status answers are out of date.
+cycle_finished = Signal()
+
 OPENED, RAISED, ENDED = "opened", "raised", "ended"
 TRANSITIONS = (OPENED, RAISED, ENDED)

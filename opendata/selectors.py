@@ -6,29 +6,24 @@ always agree.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Sum
-
-from detection.selectors import baseline_band
+from common.buckets import bucket_start
+from detection.selectors import ChartPoint, series_with_band
 from outages.models import Service
-from outages.selectors import bucket_start, member_ids
-from reports.models import ReportCount
+from reports.selectors import reporting_countries
 
 BUCKETS = {"15m": 15, "1h": 60, "1d": 24 * 60}
 
 
 @dataclass(frozen=True)
-class Row:
+class Row(ChartPoint):
+    """A chart point of one service and scope, as the history API and the dumps give it."""
+
     service: str
     country: str  # "" for worldwide
-    start: datetime
-    count: int
-    baseline: float | None
-    threshold: float | None
 
 
 def series_rows(
@@ -36,24 +31,11 @@ def series_rows(
 ) -> list[Row]:
     """`buckets` consecutive buckets from `start` (aligned), empty ones 0. A parent counts
     its children's reports too, as everywhere else."""
-    size = timedelta(minutes=bucket_minutes)
-    end = start + buckets * size
-    counts = ReportCount.objects.filter(
-        service_id__in=member_ids([service])[service.pk], minute__gte=start, minute__lt=end
+    end = start + buckets * timedelta(minutes=bucket_minutes) - timedelta(minutes=1)
+    points = series_with_band(
+        service, start=start, end=end, bucket_minutes=bucket_minutes, country=country
     )
-    if country:
-        counts = counts.filter(country=country)
-    per_bucket: dict[int, int] = defaultdict(int)
-    for minute, n in (
-        counts.values_list("minute").annotate(n=Sum("count")).values_list("minute", "n")
-    ):
-        per_bucket[(minute - start) // size] += n
-    starts = [start + i * size for i in range(buckets)]
-    baseline, threshold = baseline_band(service.pk, country, starts, bucket_minutes)
-    return [
-        Row(service.slug, country, at, per_bucket.get(i, 0), base, limit)
-        for i, (at, base, limit) in enumerate(zip(starts, baseline, threshold, strict=True))
-    ]
+    return [Row(**vars(p), service=service.slug, country=country) for p in points]
 
 
 class History:
@@ -92,16 +74,10 @@ class History:
 def day_series(service: Service, day_start: datetime) -> Iterator[Row]:
     """A service's 15-minute rows for one UTC day: worldwide, then each country it had
     reports from that day."""
-    countries = (
-        ReportCount.objects.filter(
-            service_id__in=member_ids([service])[service.pk],
-            minute__gte=day_start,
-            minute__lt=day_start + timedelta(days=1),
-        )
-        .values_list("country", flat=True)
-        .distinct()
+    countries = reporting_countries(
+        service, start=day_start, end=day_start + timedelta(days=1) - timedelta(minutes=1)
     )
-    for country in ["", *sorted(set(countries) - {""})]:
+    for country in ["", *countries]:
         yield from series_rows(
             service, start=day_start, buckets=96, bucket_minutes=15, country=country
         )

@@ -3,7 +3,7 @@
 The catalogue is data, `outages/catalogue.json`, read here with no Django:
 `outages.services.catalogue_load` (run by `manage.py load_catalogue`) writes it to the
 database. It holds only real facts about real services; the demo's invented traffic volumes
-live next to the demo code (`outages/demo_volumes.py`).
+live with the demo code (`demo/volumes.py`).
 
 The file has three keys:
 - problem_types: [{slug, name}], in display order (the position becomes ProblemType.position);

@@ -52,7 +52,7 @@ class ReportAdmin(admin.ModelAdmin):
     search_fields = ["comment", "service__name"]
     date_hierarchy = "created_at"
     # The fingerprint is meaningless to a person and must not be edited.
-    exclude = ["reporter"]
+    exclude = ["reporter", "source"]
     readonly_fields = ["service", "problem_type", "country", "counted", "created_at"]
     actions = ["hide_comments"]
 

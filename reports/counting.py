@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection
 
-from outages.selectors import bucket_start
+from common.buckets import bucket_start
 from reports.models import AddressWindow, ReporterWindow
 
 # (service id, holder hash, window start)

@@ -213,16 +213,17 @@ class Batcher:
     ) -> list[int]:
         await cursor.execute(
             "INSERT INTO reports_report (service_id, problem_type_id, country, comment, "
-            "reporter, counted, comment_hidden, created_at) "
-            "SELECT s, p, c, m, r, k, false, t FROM unnest(%s::bigint[], %s::bigint[], "
-            "%s::text[], %s::text[], %s::text[], %s::bool[], %s::timestamptz[]) "
-            "AS u(s, p, c, m, r, k, t) RETURNING id",
+            "reporter, source, counted, comment_hidden, created_at) "
+            "SELECT s, p, c, m, r, a, k, false, t FROM unnest(%s::bigint[], %s::bigint[], "
+            "%s::text[], %s::text[], %s::text[], %s::text[], %s::bool[], %s::timestamptz[]) "
+            "AS u(s, p, c, m, r, a, k, t) RETURNING id",
             [
                 [p.report.service_id for p in batch],
                 [p.report.problem_type_id for p in batch],
                 [p.report.country for p in batch],
                 [p.report.comment for p in batch],
                 [p.reporter for p in batch],
+                [p.address for p in batch],
                 counted,
                 [p.at for p in batch],
             ],

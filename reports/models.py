@@ -20,6 +20,9 @@ class Report(models.Model):
     comment = models.TextField(max_length=COMMENT_MAX_LENGTH, blank=True)
     # HMAC-SHA256 of address and user agent under the day's random salt (see ReporterSalt).
     reporter = models.CharField(max_length=64)
+    # The same hash of the client alone (IPv4 address or IPv6 /64), without the user agent: one
+    # client changing its user agent is still one voice among the shown comments.
+    source = models.CharField(max_length=64, blank=True, default="")
     # False for a repeat within the dedupe window: kept, but not counted.
     counted = models.BooleanField(default=True)
     # Comment moderation: admins hide abusive comments without losing the report.

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import QuerySet, Sum
 from django.db.models.functions import TruncHour
 
-from outages.selectors import bucket_start
+from common.buckets import bucket_start
 from reports.models import (
     AddressWindow,
     HourlyReportCount,

@@ -10,9 +10,9 @@ from django.db.models import Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from common.buckets import minute_floor
 from common.clients import client_key, network_key, parse_hop
 from outages.models import ProblemType, Service
-from outages.selectors import minute_floor
 from reports import counting
 from reports.fingerprint import reporter_fingerprint
 from reports.models import AddressWindow, HourlyReportCount, Report, ReportCount, ReporterWindow
@@ -57,6 +57,7 @@ def report_create(
             country=country,
             comment=comment,
             reporter=fingerprint,
+            source=address,
             counted=counted,
             created_at=now,
         )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from outages.models import Service
 from reports.models import COMMENT_MAX_LENGTH
 
 
@@ -37,8 +38,6 @@ class ReportInput:
 
 
 def load_catalogue() -> dict[str, CatalogueEntry]:
-    from outages.models import Service
-
     entries: dict[str, CatalogueEntry] = {}
     for service in Service.objects.prefetch_related("problem_types"):
         entries[service.slug] = CatalogueEntry(
@@ -50,8 +49,6 @@ def load_catalogue() -> dict[str, CatalogueEntry]:
 def catalogue_entry(slug: str) -> dict[str, CatalogueEntry]:
     """The catalogue restricted to one service (two queries): what the Django paths validate
     against, instead of loading every service per request."""
-    from outages.models import Service
-
     service = Service.objects.filter(slug=slug).prefetch_related("problem_types").first()
     if service is None:
         return {}

@@ -1,8 +1,47 @@
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+
+
+class QuietHandler(BaseHTTPRequestHandler):
+    """A local test server's request handler that keeps the test output clean."""
+
+    def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+@contextmanager
+def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free loopback port while the block runs; yields its base URL.
+    Tests never reach the internet: webhooks and status pages are served here."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class RecordingApp:
+    """An ASGI app standing in for Django behind the edge: records the paths that reach it and
+    answers 299 (a status no real answer has) with `body`."""
+
+    def __init__(self, body: bytes = b"") -> None:
+        self.paths: list[str] = []
+        self.body = body
+
+    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
+        self.paths.append(scope["path"])
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 def with_throttle_rates(**rates: str | None):

@@ -106,7 +106,7 @@ def axe_violations(page, exclude: list[str] | None = None) -> list[dict]:
     from pathlib import Path
 
     page.add_script_tag(
-        path=str(Path(__file__).resolve().parents[2] / "static/vendor/axe-core/axe.min.js")
+        path=str(Path(__file__).resolve().parents[2] / "web/static/vendor/axe-core/axe.min.js")
     )
     return page.evaluate(
         """async (exclude) => {

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from outages import snapshots
 from outages.models import Incident, Level, Status
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory, StatusFactory
+from web import snapshots
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -253,6 +253,21 @@ def test_a_refit_at_the_same_instant_replaces_the_fit_with_the_same_arrays(meta_
     assert again.series == first.series
 
 
+def test_a_cycle_rewrites_only_the_statuses_that_changed(meta_apps):
+    _, (facebook, _) = meta_apps
+    silent = ServiceFactory(slug="silent", name="Silent", problems=["app"])
+    first = SPIKE_AT - timedelta(minutes=30)
+    run_until(first)
+    later = SPIKE_AT + timedelta(minutes=5)
+    with time_machine.travel(later, tick=False):
+        services.detect_spikes()
+
+    quiet = Status.objects.get(service=silent, country="")
+    alarmed = Status.objects.get(service=facebook, country="")
+    assert quiet.updated_at == first and quiet.level == Level.OK  # nothing new: not rewritten
+    assert alarmed.updated_at == later and alarmed.level != Level.OK
+
+
 def test_an_outage_back_within_hours_reopens_its_incident_without_a_new_alarm(db):
     # One service: two weeks of quiet, an hour of outage, two quiet hours, then it is back.
     rng = np.random.default_rng(11)

@@ -94,3 +94,28 @@ def test_a_series_missing_from_the_fit_has_no_band(family):
     expected, threshold = selectors.baseline_band(family[0].pk, "FR", [NOW], 5)
 
     assert expected == [None] and threshold == [None]
+
+
+def test_a_graph_band_decodes_its_own_series_not_the_whole_fit(
+    family, monkeypatch, django_assert_max_num_queries
+):
+    from detection import series
+
+    hourly_counts_roll_up(NOW)
+    index = series_index(now=NOW, min_country_reports=1)
+    save_fit(index, fit_baselines(index, until=epoch_minute(NOW), history_days=21, config=CFG), NOW)
+    decoded: list[int] = []
+    decode = series._decode
+    monkeypatch.setattr(
+        series,
+        "_decode",
+        lambda payloads, fit: decoded.append(len(payloads)) or decode(payloads, fit),
+    )
+    buckets = [NOW + timedelta(minutes=5 * k) for k in range(12)]
+
+    with django_assert_max_num_queries(2) as queries:  # the newest fit, then one row of it
+        expected, threshold = selectors.baseline_band(family[1][0].pk, "US", buckets, 5)
+
+    assert decoded == [1]  # one series' payload, of the seven in the fit
+    assert not any('."series"' in q["sql"] for q in queries.captured_queries)  # nor their list
+    assert None not in expected and None not in threshold

@@ -85,3 +85,103 @@ def test_the_fit_median_is_numpys_nanmedian_value_for_value(axis: int) -> None:
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
         expected = np.nanmedian(x, axis=axis, keepdims=True)
     np.testing.assert_array_equal(_nanmedian(x, axis, keepdims=True), expected)
+
+
+def reference_dispersion(counts, b_times, week0, day_level, base, config) -> np.ndarray:
+    """The dispersion fit written plainly (dense arrays, every window in every pass): what the
+    fast ``_fit_dispersion`` must reproduce."""
+    from detection.engine import _MEDIAN_CHI2_1, DAY
+
+    n = counts.shape[0]
+    keep = min(counts.shape[1], int(config.dispersion_days * DAY / base.bucket_seconds))
+    x_all, t = counts[:, -keep:], b_times[-keep:]
+    day_idx = ((t - week0) // DAY).astype(np.int64)
+    mu_all = base._expected_with_level(t, day_level[:, day_idx])
+    mu_all = np.where(np.isnan(x_all), np.nan, mu_all)
+    out = np.empty((n, len(base.scale_buckets)))
+    for j, k in enumerate(base.scale_buckets):
+        m = min(keep // k, config.dispersion_max_windows)
+        if m == 0:
+            out[:, j] = config.dispersion_prior
+            continue
+        x = x_all[:, keep - m * k :].reshape(n, m, k).sum(axis=2)
+        mu = mu_all[:, keep - m * k :].reshape(n, m, k).sum(axis=2)
+        valid = ~(np.isnan(x) | np.isnan(mu))
+        x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
+        step = max(1, m // config.dispersion_robust_windows)
+        xs, ms = (
+            x[:, ::step],
+            np.where(valid[:, ::step] & (mu[:, ::step] > 0), mu[:, ::step], np.nan),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            alpha = np.nanmedian(((xs - ms) ** 2 / _MEDIAN_CHI2_1 - ms) / ms**2, axis=1)
+        alpha = np.clip(
+            np.where(np.isnan(alpha), config.dispersion_prior, alpha),
+            config.dispersion_min,
+            config.dispersion_max,
+        )
+        kw = config.dispersion_prior_weight
+        for z in config.dispersion_trim_z:
+            over = np.maximum(x - mu - 3.0, 0.0) ** 2
+            ok = valid & (over <= z**2 * (mu + alpha[:, None] * mu**2))
+            num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
+            den = np.where(ok, mu**2, 0.0).sum(axis=1)
+            alpha = np.clip(
+                (num + config.dispersion_prior * kw) / (den + kw),
+                config.dispersion_min,
+                config.dispersion_max,
+            )
+        out[:, j] = alpha
+    return out
+
+
+@pytest.mark.parametrize(
+    ("bucket", "offset"),
+    [(60, 0), (60, 17 * 60), (300, 180), (300, 150)],  # on the bucket grid, and off it
+)
+@pytest.mark.parametrize("gaps", [True, False])
+def test_the_fast_dispersion_fit_is_the_plain_one(bucket: int, offset: int, gaps: bool) -> None:
+    from detection.engine import _fit_dispersion
+
+    minutes = 16 * 1440 * 60 // bucket
+    counts = bursty_history(6, minutes, seed=bucket + offset)
+    counts[3, 2000:2300] = np.nan  # a stretch left out (an incident)
+    if not gaps:  # every minute observed (the fit takes a shorter path)
+        counts = np.nan_to_num(counts)
+    start = START + offset
+    sums, observed, slots_start = slot_sums(counts, start, bucket, CFG)
+    fitted_at = start + minutes * bucket
+    stage = fit_profile(sums, observed, slots_start, fitted_at, bucket, CFG)
+    b_times = start + np.arange(minutes) * float(bucket)
+    day_level = np.where(np.isnan(stage.day_level), 1.0, stage.day_level)
+
+    fast = _fit_dispersion(counts, b_times, stage.week0, day_level, stage.baseline, CFG)
+    plain = reference_dispersion(counts, b_times, stage.week0, day_level, stage.baseline, CFG)
+
+    np.testing.assert_allclose(fast, plain, rtol=1e-9)
+    assert (plain[0] != CFG.dispersion_prior).all()  # fitted, not the prior
+
+
+def test_expected_counts_of_a_few_hours_are_the_plainly_interpolated_profile() -> None:
+    from detection.engine import Baseline
+
+    rng = np.random.default_rng(5)
+    baseline = Baseline(
+        profile=rng.gamma(0.5, 2.0, (40, 168)),
+        level=rng.uniform(0.5, 2.0, 40),
+        dispersion=np.full((40, 1), 0.3),
+        bucket_seconds=60.0,
+        slot_seconds=3600.0,
+        floor=0.01,
+        scale_buckets=(1,),
+        fitted_at=START,
+    )
+    t = START + 60.0 * np.arange(-10, 4 * 60)  # the live cycle's four hours, five slots
+    pos = ((t + 30.0 - MONDAY0) % WEEK) / 3600.0 - 0.5
+    frac = pos - np.floor(pos)
+    i0 = np.floor(pos).astype(int) % 168
+    shape = baseline.profile[:, i0] * (1 - frac) + baseline.profile[:, (i0 + 1) % 168] * frac
+
+    expected = np.maximum(baseline.level[:, None] * shape, baseline.floor)
+    np.testing.assert_array_equal(baseline.expected(t), expected)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import QuietHandler, local_server
 
 FIXTURES = Path(__file__).resolve().parents[2] / "official" / "fixtures"
 
@@ -25,7 +25,7 @@ class StatusServer:
 def status_server():
     state = StatusServer()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             state.requests.append({"path": self.path, "headers": dict(self.headers)})
             if state.fail:
@@ -52,13 +52,6 @@ def status_server():
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_port}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with local_server(Handler) as url:
+        state.url = url
+        yield state

@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django_countries import countries as iso_countries
 
+from demo.volumes import COUNTRY_WEIGHTS, VOLUMES
 from outages.catalogue import (
     CATEGORY_PROBLEMS,
     PROBLEM_TYPES,
@@ -15,7 +16,6 @@ from outages.catalogue import (
     service_problems,
 )
 from outages.catalogue_messages import PROBLEM_NAMES
-from outages.demo_volumes import COUNTRY_WEIGHTS, VOLUMES
 from outages.models import Category, ProblemType, Service
 from outages.services import catalogue_load
 from reports.models import Report

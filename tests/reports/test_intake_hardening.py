@@ -39,23 +39,11 @@ def app():
 
 
 async def call_with(app, body: bytes, headers: list, address: str = "198.51.100.7"):  # type: ignore[no-untyped-def]
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/api/v1/reports/",
-        "headers": [(b"content-type", b"application/json"), *headers],
-        "client": (address, 5555),
-    }
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    return sent[0]["status"], json.loads(sent[1]["body"])
+    """The intake's answer to `body` with exactly these headers (a JSON content type added)."""
+    status, _, payload = await call(
+        app, body, address=address, headers=[(b"content-type", b"application/json"), *headers]
+    )
+    return status, payload
 
 
 def test_a_lone_surrogate_is_a_400_on_the_intake(app):
@@ -176,3 +164,21 @@ def test_the_intake_counts_a_whole_ipv6_slash_64_as_one_client(app, settings):
 
     assert [s for s, _, _ in results] == [201] * 40
     assert [b["counted"] for _, _, b in results].count(True) == 1
+
+
+def test_the_intake_stores_one_client_key_for_all_its_user_agents(app):
+    async def main() -> None:
+        for agent in (b"phone", b"laptop", b"tablet"):
+            body = json.dumps({**json.loads(report()), "comment": agent.decode()}).encode()
+            status, _ = await call_with(
+                app, body, [(b"host", b"localhost"), (b"user-agent", agent)], "2001:db8:1:2::7"
+            )
+            assert status == 201
+        status, _ = await call_with(app, report(), [(b"host", b"localhost")], "2001:db8:1:2::9")
+        assert status == 201
+
+    asyncio.run(main())
+    rows = list(Report.objects.values_list("reporter", "source"))
+
+    assert len(rows) == 4 and len({reporter for reporter, _ in rows}) == 4  # agent included
+    assert len({source for _, source in rows}) == 1 and rows[0][1]  # one /64, one client

@@ -9,9 +9,9 @@ import pytest
 from django.db.models import Sum
 from django.test import override_settings
 
-from outages.selectors import report_series
 from reports import retention
 from reports.models import AddressWindow, HourlyReportCount, Report, ReportCount, ReporterWindow
+from reports.selectors import report_series
 from reports.services import hourly_counts_roll_up
 from tests.factories import ReportFactory, ServiceFactory
 

@@ -26,13 +26,22 @@ async def django_should_not_be_called(scope, receive, send):
 
 
 async def call(
-    app, body: bytes, *, content_type=b"application/json", ua=b"phone", address="198.51.100.7"
+    app,
+    body: bytes,
+    *,
+    content_type=b"application/json",
+    ua=b"phone",
+    address="198.51.100.7",
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[int, dict, dict]:
+    """POST `body` to the intake as a client at `address`; `headers` replace the usual ones."""
+    if headers is None:
+        headers = [(b"host", b"localhost"), (b"content-type", content_type), (b"user-agent", ua)]
     scope = {
         "type": "http",
         "method": "POST",
         "path": "/api/v1/reports/",
-        "headers": [(b"host", b"localhost"), (b"content-type", content_type), (b"user-agent", ua)],
+        "headers": headers,
         "client": (address, 5555),
     }
     sent: list[dict] = []

@@ -14,12 +14,12 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from detection import services as detection
-from outages import snapshots
-from outages.cached_reads import CachedStatusReads
 from outages.models import Level
 from reports.services import Reporter, report_create
 from tests.factories import ServiceFactory, StatusFactory
 from tests.helpers import with_throttle_rates
+from web import snapshots
+from web.cached_reads import CachedStatusReads
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +69,35 @@ def test_only_comments_of_counted_reports_are_shown_one_per_reporter(client):
 
     assert "real one" in page and "spam 0" in page
     assert not any(f"spam {i}" in page for i in range(1, 8))
+
+
+def test_one_client_with_many_user_agents_owns_one_comment_slot(client):
+    service = ServiceFactory(slug="chatgpt", name="ChatGPT", problems=["login"])
+    problem = service.problem_types.get()
+    now = timezone.now()
+    for i in range(5):  # five browsers of one address: all counted (under its cap of 5)
+        report_create(
+            service=service,
+            problem_type=problem,
+            country="IN",
+            reporter=Reporter("2001:db8:7:7::1", f"browser {i}"),
+            comment=f"flood {i}",
+            now=now - timedelta(seconds=10 - i),
+        )
+    for i in range(2):
+        report_create(
+            service=service,
+            problem_type=problem,
+            country="IN",
+            reporter=Reporter(f"203.0.113.{i + 1}", "phone"),
+            comment=f"neighbour {i}",
+            now=now - timedelta(seconds=20),
+        )
+
+    page = client.get("/status/chatgpt/").content.decode()
+
+    assert sum(f"flood {i}" in page for i in range(5)) == 1
+    assert "neighbour 0" in page and "neighbour 1" in page
 
 
 @pytest.mark.django_db(transaction=True)

@@ -77,6 +77,14 @@ def test_filters_by_category_and_country(client, services):
     assert 'data-slug="gmail"' not in by_country
 
 
+def test_an_unknown_filter_value_is_ignored_and_the_others_still_apply(client, services):
+    # A stale bookmark (a category since renamed) still shows the page, filtered by the rest.
+    page = client.get("/?category=nonsense&country=bd").content.decode()
+
+    assert 'data-slug="chatgpt"' in page
+    assert 'data-slug="gmail"' not in page
+
+
 def test_search_works_without_javascript_by_name_or_slug(client, services):
     page = client.get("/?q=chat").content.decode()
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from outages.templatetags.outages_tags import num
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
+from web.templatetags.outages_tags import num
 
 pytestmark = pytest.mark.django_db
 

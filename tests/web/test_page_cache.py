@@ -1,4 +1,4 @@
-"""Pages in a storm (outages/page_cache.py): shared-cache headers, one rendering per period
+"""Pages in a storm (web/page_cache.py): shared-cache headers, one rendering per period
 served to every reader, nothing personal cached, and the ASGI edge serving the rendering."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from outages import snapshots
-from outages.cached_reads import CachedStatusReads
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
+from tests.helpers import RecordingApp
+from web import page_cache, snapshots
+from web.cached_reads import CachedStatusReads
 
 pytestmark = pytest.mark.django_db
 
@@ -110,18 +111,6 @@ def test_an_unknown_service_is_a_404_that_is_not_kept(client, chatgpt):
     assert "s-maxage" not in response.get("Cache-Control", "")
 
 
-class Django:
-    """Stands in for Django behind the edge, recording what reached it."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        self.paths.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
 def edge_get(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:
     scope = {
         "type": "http",
@@ -160,7 +149,7 @@ redis_only = pytest.mark.skipif(
 @redis_only
 def test_the_edge_serves_a_rendered_page_without_entering_django(client, chatgpt):
     rendered = client.get("/bn/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="bn-BD").content
-    django = Django()
+    django = RecordingApp()
 
     status, headers, body = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
@@ -177,7 +166,7 @@ def test_the_edge_serves_a_rendered_page_without_entering_django(client, chatgpt
 @redis_only
 def test_the_edge_passes_a_reader_with_a_session_to_django(client, chatgpt):
     client.get("/status/chatgpt/")
-    django = Django()
+    django = RecordingApp()
 
     status, _, _ = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
@@ -191,7 +180,7 @@ def test_the_edge_passes_a_reader_with_a_session_to_django(client, chatgpt):
 @redis_only
 def test_the_edge_does_not_serve_one_regions_rendering_to_another(client, chatgpt):
     client.get("/status/chatgpt/", HTTP_ACCEPT_LANGUAGE="en-IN")
-    django = Django()
+    django = RecordingApp()
 
     status, _, _ = edge_get(
         CachedStatusReads(django, settings.REDIS_URL),
@@ -200,3 +189,36 @@ def test_the_edge_does_not_serve_one_regions_rendering_to_another(client, chatgp
     )
 
     assert (status, django.paths) == (299, ["/status/chatgpt/"])
+
+
+@pytest.mark.skipif(not settings.REDIS_URL, reason="the cache variants live in Redis")
+def test_junk_query_hosts_and_schemes_do_not_grow_the_page_cache(client, chatgpt):
+    from django.core.cache import cache
+
+    redis = cache._cache.get_client(write=True)
+    client.get("/status/chatgpt/")
+    before = len(redis.keys("*page:*"))
+
+    for i in range(25):
+        assert client.get(f"/status/chatgpt/?junk{i}=x").status_code == 200
+        assert client.get("/status/chatgpt/", HTTP_X_FORWARDED_PROTO=f"proto{i}").status_code == 200
+        assert client.get(f"/?q=chat{i}").status_code == 200
+        assert client.get("/status/chatgpt/", HTTP_HOST=f"evil{i}.example").status_code == 400
+
+    assert len(redis.keys("*page:*")) == before
+
+
+def test_a_page_key_comes_from_the_normalised_query_and_bounded_variants():
+    key = page_cache.page_key
+
+    assert key("/", "country=IN&category=ai", "testserver", "http", "80", "en", "IN") == key(
+        "/", "category=ai&country=IN", "TESTSERVER", "http", "80", "en", "IN"
+    )
+    assert key("/status/chatgpt/", "history=2", "testserver", "http", "80", "hi", "") is not None
+    assert key("/", "q=chat", "testserver", "http", "80", "en", "") is None
+    assert key("/", "junk=1", "testserver", "http", "80", "en", "") is None
+    assert key("/", "history=02", "testserver", "http", "80", "en", "") is None
+    assert key("/", "", "testserver:8080", "http", "80", "en", "") is None
+    assert key("/", "", "testserver", "http", "80", "en", "") != key(
+        "/", "", "testserver", "https", "80", "en", ""
+    )

@@ -1,4 +1,4 @@
-"""Cached status answers served by the ASGI fast path (outages/cached_reads.py), on Redis."""
+"""Cached status answers served by the ASGI fast path (web/cached_reads.py), on Redis."""
 
 from __future__ import annotations
 
@@ -9,28 +9,16 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 
-from outages import snapshots
-from outages.cached_reads import CachedStatusReads
 from outages.models import Level
 from tests.factories import ServiceFactory, StatusFactory
-from tests.helpers import with_throttle_rates
+from tests.helpers import RecordingApp, with_throttle_rates
+from web import snapshots
+from web.cached_reads import CachedStatusReads
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(not settings.REDIS_URL, reason="the fast path reads Django's Redis cache"),
 ]
-
-
-class Django:
-    """Stands in for Django behind the fast path, recording what reached it."""
-
-    def __init__(self) -> None:
-        self.paths: list[str] = []
-
-    async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        self.paths.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b"{}"})
 
 
 async def call(app, path: str, query: bytes) -> tuple[int, dict, dict]:
@@ -56,8 +44,8 @@ async def call(app, path: str, query: bytes) -> tuple[int, dict, dict]:
 
 
 @pytest.fixture
-def django_app() -> Django:
-    return Django()
+def django_app() -> RecordingApp:
+    return RecordingApp(b"{}")
 
 
 @pytest.fixture

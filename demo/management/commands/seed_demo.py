@@ -1,4 +1,4 @@
-"""Fill the database with realistic demo report counts (see outages.demo)."""
+"""Fill the database with realistic demo report counts (see demo.traffic)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from common.buckets import from_epoch_minute
+from demo.traffic import HISTORIC_EVENTS, HISTORY_BEFORE, ServiceCounts, generate_counts
 from detection import services as detection
 from outages.catalogue import SERVICES
-from outages.demo import HISTORIC_EVENTS, HISTORY_BEFORE, ServiceCounts, generate_counts
 from outages.models import ProblemType, Service
 from outages.services import catalogue_load
 from reports.models import ReportCount
@@ -166,7 +167,7 @@ def _insert(counts: ServiceCounts, service_id: int, problem_ids: dict[str, int])
             (
                 ReportCount(
                     service_id=service_id,
-                    minute=datetime.fromtimestamp(int(minute) * 60, tz=UTC),
+                    minute=from_epoch_minute(minute),
                     country=country,
                     problem_type_id=problem,
                     count=count,

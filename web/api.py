@@ -8,13 +8,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from detection.selectors import baseline_band, detection_freshness
-from outages import selectors, snapshots
-from outages.filters import IncidentFilter, ServiceFilter
+from common.buckets import window_start
+from detection.selectors import detection_freshness, series_with_band
+from outages import selectors
 from outages.models import Service
-from outages.page_cache import cache_publicly
-from outages.pagination import StatusPagination
-from outages.serializers import (
+from reports import selectors as counts
+from web import snapshots
+from web.filters import IncidentFilter, ServiceFilter
+from web.page_cache import cache_publicly
+from web.pagination import StatusPagination
+from web.serializers import (
+    BUCKETS,
     IncidentSerializer,
     SeriesPointSerializer,
     SeriesQuerySerializer,
@@ -48,9 +52,7 @@ class ServiceListApi(ListAPIView):
         page = super().paginate_queryset(queryset)
         # Counts for this page only, in one query over the roll-up.
         now = timezone.now()
-        self._last_hour = selectors.report_totals(
-            page, start=selectors.window_start(now, 60), end=now
-        )
+        self._last_hour = counts.report_totals(page, start=window_start(now, 60), end=now)
         return page
 
 
@@ -65,15 +67,15 @@ class ServiceDetailApi(APIView):
     def detail(self, slug: str) -> dict:
         service = get_object_or_404(selectors.service_list(), slug=slug)
         now = timezone.now()
-        last_hour = selectors.window_start(now, 60)
+        last_hour = window_start(now, 60)
         context = {
-            "reports_last_hour": selectors.report_totals([service], start=last_hour, end=now),
-            "reports_last_15m": selectors.report_totals(
-                [service], start=selectors.window_start(now, 15), end=now
+            "reports_last_hour": counts.report_totals([service], start=last_hour, end=now),
+            "reports_last_15m": counts.report_totals(
+                [service], start=window_start(now, 15), end=now
             )[service.pk],
             "status": selectors.global_status(service),
-            "top_problems": selectors.top_problems(service, start=last_hour, end=now),
-            "top_regions": selectors.top_regions(service, start=last_hour, end=now),
+            "top_problems": counts.top_problems(service, start=last_hour, end=now),
+            "top_regions": counts.top_regions(service, start=last_hour, end=now),
             "active_incident": selectors.active_incident(service),
             "freshness": detection_freshness(now),
         }
@@ -90,7 +92,7 @@ def _freshness_fields() -> dict:
 
 class SharedCacheMixin:
     """Successful answers are the same for everyone: shared caches (the proxy) may keep them
-    as long as a page (outages.page_cache)."""
+    as long as a page (web.page_cache)."""
 
     def finalize_response(self, request, response, *args, **kwargs):  # type: ignore[no-untyped-def]
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
@@ -107,23 +109,15 @@ class ServiceReportSeriesApi(SharedCacheMixin, APIView):
         service = get_object_or_404(Service, slug=slug)
         query = SeriesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        buckets = selectors.report_series(
+        hours, bucket = query.validated_data["hours"], BUCKETS[query.validated_data["bucket"]]
+        now = timezone.now()
+        points = series_with_band(
             service,
-            now=timezone.now(),
-            hours=query.validated_data["hours"],
-            bucket_minutes=selectors.BUCKETS[query.validated_data["bucket"]],
+            start=counts.series_start(now, hours=hours, bucket_minutes=bucket),
+            end=now,
+            bucket_minutes=bucket,
             country=query.validated_data["country"],
         )
-        baseline, threshold = baseline_band(
-            service.pk,
-            query.validated_data["country"],
-            [b.start for b in buckets],
-            selectors.BUCKETS[query.validated_data["bucket"]],
-        )
-        points = [
-            {"start": b.start, "count": b.count, "baseline": base, "threshold": limit}
-            for b, base, limit in zip(buckets, baseline, threshold, strict=True)
-        ]
         return Response(SeriesPointSerializer(points, many=True).data)
 
 

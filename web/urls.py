@@ -1,15 +1,14 @@
 from django.urls import path
 
-from outages import feeds, views
-from outages.page_cache import cached_page
-from reports import views as report_views
+from web import feeds, report_form, views
+from web.page_cache import cached_page
 
 app_name = "outages"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("status/<slug:slug>/", views.service_page, name="service"),
-    path("status/<slug:slug>/report/", report_views.report_submit, name="report"),
+    path("status/<slug:slug>/report/", report_form.report_submit, name="report"),
     path("status/<slug:slug>/badge.svg", views.badge, name="badge"),
     path("status/<slug:slug>/feed/", cached_page(feeds.ServiceIncidentFeed()), name="service-feed"),
     path(

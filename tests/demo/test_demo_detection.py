@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
+from demo.traffic import HISTORIC_EVENTS
 from detection import services
-from outages.demo import HISTORIC_EVENTS
 from outages.models import Incident, IncidentLink, LinkReason, Service
 
 pytestmark = pytest.mark.django_db

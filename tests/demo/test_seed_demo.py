@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
+from demo.traffic import HISTORIC_EVENTS, ServiceCounts, demo_events, generate_counts
 from outages.catalogue import SERVICES
-from outages.demo import HISTORIC_EVENTS, ServiceCounts, demo_events, generate_counts
 from outages.models import Service
 from reports.models import ReportCount
 

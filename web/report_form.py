@@ -8,15 +8,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from outages import selectors
-from outages.views import render_service_page
 from reports.api import reporter_from
 from reports.forms import ReportForm
 from reports.services import report_create
 from reports.throttling import ReportThrottle
+from web.views import render_service_page
 
 
 # No CSRF token: the page holding this form is one cached rendering shared by every reader
-# (outages.page_cache), and a per-visitor token would make each page view a Set-Cookie that no
+# (web.page_cache), and a per-visitor token would make each page view a Set-Cookie that no
 # cache may share. CSRF guards a logged-in user's authority; this form is anonymous and grants
 # none: a forged post is just another anonymous report, already bounded by the honeypot, the
 # per-address and per-network rate limits, the dedupe window and the per-address counting cap

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework.pagination import PageNumberPagination
 
-from outages.serializers import AS_OF_HELP, DETECTED_AT_HELP, DETECTION_BEHIND_HELP, STALE_HELP
+from web.serializers import AS_OF_HELP, DETECTED_AT_HELP, DETECTION_BEHIND_HELP, STALE_HELP
 
 
 class StatusPagination(PageNumberPagination):

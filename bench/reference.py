@@ -1,7 +1,7 @@
 """The benchmark's yardstick (bench/ingest.py): the plainest Django report view.
 
 It validates the same JSON as the real intake and stores each report with one ORM create(),
-nothing else (no dedupe claim, no roll-up). Mounted only when BENCH_REFERENCE is on.
+nothing else (no dedupe claim, no roll-up). Mounted only by bench.settings (bench/urls.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The demo's invented traffic: how many reports each catalogue service gets.
 
 Not part of the catalogue (outages/catalogue.json holds only facts about real services); read
-by `seed_demo` and `outages.demo` only.
+by `seed_demo` and `demo.traffic` only.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ What makes the numbers look like Downdetector's:
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +28,9 @@ from typing import Any, Literal
 
 import numpy as np
 
+from common.buckets import epoch_minute, from_epoch_minute
+from demo.volumes import COUNTRY_WEIGHTS, DEFAULT_VOLUME, VOLUMES
 from outages.catalogue import service_problems
-from outages.demo_volumes import COUNTRY_WEIGHTS, DEFAULT_VOLUME, VOLUMES
 
 MINUTES_PER_DAY = 1440
 MINUTES_PER_YEAR = 525_960
@@ -111,17 +111,6 @@ HISTORY_AFTER = timedelta(days=2)
 
 def _utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
-
-
-def _epoch_minute(moment: datetime) -> int:
-    """Whole minutes since the Unix epoch, UTC; a naive datetime is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return math.floor(moment.timestamp() / 60)
-
-
-def minute_datetime(epoch_minute: int) -> datetime:
-    return datetime.fromtimestamp(int(epoch_minute) * 60, tz=UTC)
 
 
 # --- Events -------------------------------------------------------------------------------
@@ -298,7 +287,7 @@ ONGOING_LASTS_AFTER = timedelta(hours=3)
 
 def ongoing_event(now: datetime) -> DemoEvent:
     """A ChatGPT outage (with a smaller echo on the API) under way at `now`."""
-    start = minute_datetime(_epoch_minute(now)) - ONGOING_STARTED_BEFORE
+    start = from_epoch_minute(epoch_minute(now)) - ONGOING_STARTED_BEFORE
     end = start + ONGOING_STARTED_BEFORE + ONGOING_LASTS_AFTER
     return DemoEvent(
         name="ChatGPT outage (live demo)",
@@ -371,7 +360,7 @@ class ServiceCounts:
         return {code: int(total) for code, total in zip(self.countries, sums, strict=True) if total}
 
     def _between(self, start: datetime, end: datetime) -> np.ndarray:
-        return (self.minute >= _epoch_minute(start)) & (self.minute < _epoch_minute(end))
+        return (self.minute >= epoch_minute(start)) & (self.minute < epoch_minute(end))
 
 
 def service_problem_mix(problems: Sequence[str]) -> np.ndarray:
@@ -428,7 +417,7 @@ def demo_windows(
     keeps going while the demo runs); each historic event adds whole UTC days from two weeks
     before to two days after it.
     """
-    now_minute = _epoch_minute(now)
+    now_minute = epoch_minute(now)
     windows = [
         (now_minute - round(weeks * 7 * MINUTES_PER_DAY), now_minute + round(ahead_hours * 60))
     ]
@@ -436,8 +425,8 @@ def demo_windows(
         impact = event.impact(service)
         if impact is None or event.ongoing:
             continue
-        first_day = _epoch_minute(impact.start - HISTORY_BEFORE) // MINUTES_PER_DAY
-        last_day = _epoch_minute(impact.end + HISTORY_AFTER) // MINUTES_PER_DAY + 1
+        first_day = epoch_minute(impact.start - HISTORY_BEFORE) // MINUTES_PER_DAY
+        last_day = epoch_minute(impact.end + HISTORY_AFTER) // MINUTES_PER_DAY + 1
         windows.append((first_day * MINUTES_PER_DAY, last_day * MINUTES_PER_DAY))
     windows.sort()
     merged = [windows[0]]
@@ -462,11 +451,11 @@ def generate_counts(
 
     `services` need slug, category and countries, plus problems or a category known to
     `outages.catalogue.CATEGORY_PROBLEMS`; volume and country_weights, the demo's knobs, come
-    from `outages.demo_volumes` unless an entry sets them. Every service draws from its own
+    from `demo.volumes` unless an entry sets them. Every service draws from its own
     random stream seeded by (seed, slug), so a subset gives the same numbers as the full run.
     """
     events = demo_events(now, history=history)
-    now_minute = _epoch_minute(now)
+    now_minute = epoch_minute(now)
     for service in services:
         slug = service["slug"]
         problems = tuple(service_problems(dict(service)))
@@ -611,7 +600,7 @@ def _event_rates(
     Computed over the full impact even when a window cuts it, so the peak stays the
     quoted figure.
     """
-    first, last = _epoch_minute(impact.start), _epoch_minute(impact.end)
+    first, last = epoch_minute(impact.start), epoch_minute(impact.end)
     minutes = np.arange(first, last, dtype=np.int64)
     t = (minutes - first).astype(float)
     duration = float(last - first)
@@ -625,7 +614,7 @@ def _event_rates(
         profile = rise * fatigue * left * left * (3 - 2 * left)
     else:
         # A demand surge: half-cosine up to its crest, half-cosine down to normal.
-        crest = float(_epoch_minute(impact.peak_at or impact.start) - first)
+        crest = float(epoch_minute(impact.peak_at or impact.start) - first)
         crest = min(max(crest, 1.0), duration - 1)
         up = (1 - np.cos(np.pi * np.clip(t / crest, 0, 1))) / 2
         down = (1 + np.cos(np.pi * np.clip((t - crest) / (duration - crest), 0, 1))) / 2

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from detection.selectors import baseline_band, detection_freshness
-from outages import badges, charts, selectors, tilemap
+from common.buckets import bucket_start, window_start
+from detection.selectors import ChartPoint, detection_freshness, series_with_band
+from outages import selectors
 from outages.models import Category, Incident, Level, Service
-from outages.page_cache import cached_page
+from reports import selectors as counts
 from reports.forms import ReportForm, country_from_accept_language
+from web import badges, charts, tilemap
+from web.filters import ServiceFilter
+from web.page_cache import cached_page
 
 GRAVITY = {Level.OUTAGE: 0, Level.POSSIBLE: 1, Level.OK: 2}
 # The graph's ranges: (key, hours, bucket). The 24 h one is embedded in the page for first paint.
@@ -28,18 +31,15 @@ def home(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
     country = request.GET.get("country", "").upper()
     query = request.GET.get("q", "").strip()
-    services = selectors.service_list()
-    if category in Category.values:
-        services = services.filter(category=category)
-    if country in countries:
-        # CountryField(multiple=True) stores "IN,BD,US": a two-letter substring is exact.
-        services = services.filter(countries__contains=country)
-    if query:
-        services = services.filter(Q(name__icontains=query) | Q(slug__icontains=query))
-    services = list(services)
+    # The API's filter: a value it does not know (a stale link's category) is ignored.
+    filtered = ServiceFilter(
+        {"category": category, "country": country, "search": query},
+        queryset=selectors.service_list(),
+    )
+    services = list(filtered.qs)
     now = timezone.now()
-    last_hour = selectors.report_totals(services, start=selectors.window_start(now, 60), end=now)
-    lines = selectors.sparklines(services, now=now)
+    last_hour = counts.report_totals(services, start=window_start(now, 60), end=now)
+    lines = counts.sparklines(services, now=now)
     for service in services:
         service.reports_last_hour = last_hour[service.pk]
         service.sparkline, service.sparkline_now = charts.sparkline_parts(
@@ -87,7 +87,7 @@ def render_service_page(
 ) -> HttpResponse:
     """The service page; `service` comes from selectors.service_list() (it carries `level`)."""
     now = timezone.now()
-    last_hour = selectors.window_start(now, 60)
+    last_hour = window_start(now, 60)
     if form is None:
         # Only a region the request names ("en-IN") preselects a country; otherwise the visitor
         # picks one (the page's script restores an earlier pick from the browser's storage).
@@ -99,14 +99,14 @@ def render_service_page(
         )
     children = list(selectors.service_list().filter(parent=service))
     if children:
-        child_totals = selectors.report_totals(children, start=last_hour, end=now)
-        child_lines = selectors.sparklines(children, now=now)
+        child_totals = counts.report_totals(children, start=last_hour, end=now)
+        child_lines = counts.sparklines(children, now=now)
         for child in children:
             child.reports_last_hour = child_totals[child.pk]
             child.sparkline, child.sparkline_now = charts.sparkline_parts(
                 hourly_rate(child_lines[child.pk], now)
             )
-    regions = selectors.region_heat(service, start=last_hour, end=now)
+    regions = counts.region_heat(service, start=last_hour, end=now)
     active = selectors.active_incident(service)
     status_row = selectors.global_status(service)
     context = {
@@ -115,22 +115,20 @@ def render_service_page(
         "status": status_row,
         # When the current level began: the status row knows; an open incident is the fallback.
         "since": (status_row and status_row.since) or (active and active.started_at),
-        "reports_last_hour": selectors.report_totals([service], start=last_hour, end=now)[
+        "reports_last_hour": counts.report_totals([service], start=last_hour, end=now)[service.pk],
+        "reports_last_15m": counts.report_totals([service], start=window_start(now, 15), end=now)[
             service.pk
         ],
-        "reports_last_15m": selectors.report_totals(
-            [service], start=selectors.window_start(now, 15), end=now
-        )[service.pk],
-        "top_problems": selectors.top_problems(service, start=last_hour, end=now, by="problem"),
+        "top_problems": counts.top_problems(service, start=last_hour, end=now, by="problem"),
         # A parent's share per child service, shown under its own heading beside the problems.
         "top_children": children
-        and selectors.top_problems(service, start=last_hour, end=now, by="service"),
+        and counts.top_problems(service, start=last_hour, end=now, by="service"),
         "regions": regions[:10],
         "tiles": tilemap.tiles(regions),
         "map_size": (tilemap.COLUMNS * tilemap.TILE, tilemap.ROWS * tilemap.TILE),
         "active_incident": active,
         "incidents": selectors.incident_history_page(service, page=request.GET.get("history")),
-        "comments": selectors.recent_comments(service),
+        "comments": counts.recent_comments(service),
         **_chart_context(service, now),
         "ranges": RANGES,
         "js_strings": chart_strings(service),
@@ -172,36 +170,28 @@ def chart_strings(service: Service) -> dict[str, str]:
 
 
 def _series_context(
-    buckets: list[selectors.Bucket],
-    baseline: list[float | None],
-    threshold: list[float | None],
-    *,
-    now: datetime,
-    bucket_minutes: int,
+    points: list[ChartPoint], *, now: datetime, bucket_minutes: int
 ) -> tuple[list[list], list[dict]]:
     """The series as the chart's JSON points and as the server-rendered table (newest first).
 
     The table is what a visitor without JavaScript gets; its last row, still filling, says so.
     """
     size = timedelta(minutes=bucket_minutes)
-    points = [
-        [int(b.start.timestamp()), b.count, base, limit]
-        for b, base, limit in zip(buckets, baseline, threshold, strict=True)
-    ]
     rows = [
-        {"start": b.start, "count": b.count, "baseline": base, "threshold": limit,
-         "partial": b.start + size > now}
-        for b, base, limit in zip(buckets, baseline, threshold, strict=True)
+        {"start": p.start, "count": p.count, "baseline": p.baseline, "threshold": p.threshold,
+         "partial": p.start + size > now}
+        for p in points
     ]  # fmt: skip
-    return points, rows[::-1]
+    chart = [[int(p.start.timestamp()), p.count, p.baseline, p.threshold] for p in points]
+    return chart, rows[::-1]
 
 
 def _chart_context(service: Service, now: datetime) -> dict:
     """The 24 h series with its band and 30 days of incident periods, embedded as JSON."""
-    buckets = selectors.report_series(service, now=now, hours=24, bucket_minutes=15)
-    baseline, threshold = baseline_band(service.pk, "", [b.start for b in buckets], 15)
+    start = counts.series_start(now, hours=24, bucket_minutes=15)
+    series = series_with_band(service, start=start, end=now, bucket_minutes=15)
     periods = selectors.incident_periods(service, since=now - timedelta(days=30))
-    points, rows = _series_context(buckets, baseline, threshold, now=now, bucket_minutes=15)
+    points, rows = _series_context(series, now=now, bucket_minutes=15)
     return {
         "chart": {
             "slug": service.slug,
@@ -228,16 +218,13 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     # The last bucket whole (its last minute), not cut short "3 hours after", which would draw
     # a drop; only the bucket filling now stays partial, and the chart says so.
     size = timedelta(minutes=bucket)
-    end = min(now, selectors.bucket_start(end, size) + size - timedelta(minutes=1))
-    buckets = selectors.series_between(
+    end = min(now, bucket_start(end, size) + size - timedelta(minutes=1))
+    series = series_with_band(
         incident.service, start=start, end=end, bucket_minutes=bucket, country=incident.country
     )
-    baseline, threshold = baseline_band(
-        incident.service_id, incident.country, [b.start for b in buckets], bucket
-    )
-    points, rows = _series_context(buckets, baseline, threshold, now=now, bucket_minutes=bucket)
+    points, rows = _series_context(series, now=now, bucket_minutes=bucket)
     mix_bucket = 60 if end - start <= timedelta(hours=48) else 360
-    mix_starts, mix = selectors.problem_mix_series(
+    mix_starts, mix = counts.problem_mix_series(
         incident.service, start=start, end=end, bucket_minutes=mix_bucket
     )
     context = {

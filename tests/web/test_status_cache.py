@@ -11,10 +11,10 @@ import time_machine
 from django.db import OperationalError, connection
 from django.test import override_settings
 
-from outages import snapshots
 from outages.models import Level, ProblemType, Status
 from reports.services import counts_add
 from tests.factories import ServiceFactory, StatusFactory
+from web import snapshots
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2024, 12, 11, 23, 30, 0, tzinfo=UTC)

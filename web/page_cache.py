@@ -1,5 +1,5 @@
 """Pages in a storm: HTTP caching headers for shared caches, and pages served from a cached
-rendering (outages.snapshots) instead of being rendered per visitor.
+rendering (web.snapshots) instead of being rendered per visitor.
 
 Why: in an outage everybody opens the same page (the ChatGPT page) at once. Rendering it costs
 tens of milliseconds of database and template work, and its numbers change at most once per
@@ -8,16 +8,15 @@ detection cycle (every minute) anyway. So:
   so the reverse proxy in front (deploy/nginx.conf.template) serves the storm from its cache;
 - a page that misses the proxy is rendered at most once per STATUS_CACHE_SECONDS (and again
   after each detection cycle) per URL, host, scheme and language, and served from that
-  rendering, in production by the ASGI edge without entering Django (outages.cached_reads).
+  rendering, in production by the ASGI edge without entering Django (web.cached_reads).
 
 What is personal is never cached: a request carrying a session (the admin) or a flash message
 (the "thank you" after reporting) is rendered for its reader and marked `private, no-store`.
-Pages carry no CSRF token (nor its cookie) for the same reason; see reports.views.report_submit.
+Pages carry no CSRF token (nor its cookie) for the same reason; see web.report_form.report_submit.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -26,8 +25,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
-from outages import snapshots
 from reports.forms import country_from_accept_language
+from web import snapshots
 
 # Anything older than one more detection cycle (60 s) may be shown while the proxy fetches a
 # fresh copy: a page at most ~1.5 min behind beats a storm of visitors waiting on the app.
@@ -72,14 +71,18 @@ def is_personal(cookies: dict[str, str] | str) -> bool:
 
 
 def page_key(
-    path: str, query: str, host: str, forwarded_proto: str, language: str, region: str
-) -> str:
-    """One key per rendering: the full path (a language prefix included), the query, host and
-    scheme (absolute links), the language the page is rendered in (chosen by LocaleMiddleware
-    from the URL prefix, or else the cookie and Accept-Language) and the region Accept-Language
-    names (the report form preselects that country: reports.forms)."""
-    raw = f"{host}|{forwarded_proto}|{path}|{query}|{language}|{region}"
-    return f"page:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    path: str, query: str, host: str, scheme: str, server_port: str, language: str, region: str
+) -> str | None:
+    """One key per rendering, or None when the page is rendered without being kept (a search,
+    junk parameters: snapshots.normalised_query), so no client can grow the cache with variants
+    of one page. The key is made of the full path (a language prefix included), the
+    normalised, allow-listed query, the allowed host and the trusted scheme (absolute links),
+    the language the page is rendered in (chosen by LocaleMiddleware from the URL prefix, or
+    else the cookie and Accept-Language) and the region Accept-Language names (the report form
+    preselects that country: reports.forms), each from a bounded set."""
+    return snapshots.answer_key(
+        path, query, host, scheme, server_port, kind="page", variant=f"{language}|{region}"
+    )
 
 
 class _NotShared(Exception):
@@ -121,11 +124,14 @@ def cached_page(
                 "headers": {name: response[name] for name in CACHED_HEADERS if name in response},
             }
 
+        # get_host() has checked the Host against ALLOWED_HOSTS; request.scheme honours
+        # X-Forwarded-Proto only when a proxy is configured to set it.
         key = page_key(
             request.path,
             request.META.get("QUERY_STRING", ""),
             request.get_host(),
-            request.META.get("HTTP_X_FORWARDED_PROTO", ""),
+            request.scheme,
+            str(request.META.get("SERVER_PORT", "")),
             getattr(request, "LANGUAGE_CODE", settings.LANGUAGE_CODE),
             country_from_accept_language(request.headers.get("Accept-Language", "")),
         )

@@ -1,6 +1,6 @@
 """Reads in a storm: GET /api/v1/services/ and /api/v1/services/<slug>/, and the pages, feeds and
-badges (outages.page_cache), answered by the ASGI server straight from the cached answer or
-rendering (outages.snapshots), without entering Django.
+badges (web.page_cache), answered by the ASGI server straight from the cached answer or
+rendering (web.snapshots), without entering Django.
 
 Why: during a storm the intake keeps both cores busy; a cached answer that still goes through
 Django's middleware and a hop to its sync thread waited ~20 ms at the median there (140 ms at
@@ -30,8 +30,8 @@ from common.asgi import host_allowed, respond, trusted_scheme
 from common.cache import loads
 from common.clients import client_of_scope
 from common.ratelimit import RateLimiter
-from outages import page_cache, snapshots
 from reports.forms import country_from_accept_language
+from web import page_cache, snapshots
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +121,8 @@ class CachedStatusReads:
                 scope["path"],
                 scope.get("query_string", b"").decode(),
                 headers[b"host"].decode("latin-1"),
-                headers.get(b"x-forwarded-proto", b"").decode("latin-1"),
+                trusted_scheme(scope),
+                str((scope.get("server") or ("", ""))[1]),
                 language,
                 country_from_accept_language(
                     headers.get(b"accept-language", b"").decode("latin-1")
@@ -129,6 +130,8 @@ class CachedStatusReads:
             )
         except UnicodeDecodeError:
             return None
+        if key is None:
+            return None  # a rendering that is not kept: Django renders it
         snapshot = await self.cached(scope, key=key)
         return None if snapshot is None else (snapshot, language, from_path)
 

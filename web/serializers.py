@@ -7,9 +7,12 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from outages import extensions
+from official import selectors as official
 from outages.models import Incident, Level, ProblemType, Service
-from outages.selectors import BUCKETS
+from outages.selectors import related_incidents
+
+# The series API's bucket sizes, in minutes.
+BUCKETS = {"1m": 1, "5m": 5, "15m": 15, "1h": 60}
 
 DETECTED_AT_HELP = (
     "When the status was computed: the end of the last minute the detector scored "
@@ -102,8 +105,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     def _acknowledgement(self, incident: Incident) -> dict:
         # Computed once per incident for the three fields below.
         if not hasattr(incident, "_acknowledgement"):
-            found = extensions.provide(extensions.INCIDENT_ACKNOWLEDGEMENT, incident)
-            incident._acknowledgement = found or {"state": "no_official_page"}
+            found = official.acknowledgement(incident)
+            incident._acknowledgement = {
+                "state": found.state,
+                "acknowledged_at": found.acknowledged_at,
+                "lag_minutes": found.lag_minutes,
+            }
         return incident._acknowledgement
 
     def get_acknowledged_at(self, incident: Incident) -> datetime | None:
@@ -133,8 +140,6 @@ class IncidentSerializer(serializers.ModelSerializer):
         }
     )
     def get_related(self, incident: Incident) -> list[dict]:
-        from outages.selectors import related_incidents
-
         return [
             {
                 "id": other.pk,
@@ -233,7 +238,7 @@ class ServiceDetailSerializer(ServiceListSerializer):
         return self.context["top_regions"]
 
     def get_stale(self, service: Service) -> bool:
-        # Set by the view when the answer is the last known one (outages.snapshots).
+        # Set by the view when the answer is the last known one (web.snapshots).
         return False
 
     def get_as_of(self, service: Service) -> datetime:
@@ -248,8 +253,8 @@ class ServiceDetailSerializer(ServiceListSerializer):
 
     @extend_schema_field(OfficialStatusSerializer(allow_null=True))
     def get_official(self, service: Service) -> dict | None:
-        official = extensions.provide(extensions.SERVICE_OFFICIAL, service)
-        return None if official is None else OfficialStatusSerializer(official).data
+        found = official.official_status(service.pk)
+        return None if found is None else OfficialStatusSerializer(found).data
 
     @extend_schema_field(IncidentSerializer(allow_null=True))
     def get_active_incident(self, service: Service) -> dict | None:

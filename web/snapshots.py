@@ -77,7 +77,9 @@ class Snapshot:
 # The query parameters a cached answer may depend on, with the filters' own choices; anything
 # else (junk parameters, free-text search, an odd page spelling) is computed without being
 # stored, so no client can grow the cache with variants of one answer.
-CACHEABLE_PARAMETERS = {"page", "category", "country", "status"}
+CACHEABLE_PARAMETERS = {"page", "history", "category", "country", "status"}
+# Parameters that number a page of a list (the API's pages, a service page's past incidents).
+PAGE_PARAMETERS = ("page", "history")
 MAX_CACHED_PAGE = 1000
 
 
@@ -91,11 +93,12 @@ def normalised_query(query: str) -> str | None:
     if len(set(names)) != len(names) or not set(names) <= CACHEABLE_PARAMETERS:
         return None
     values = dict(pairs)
-    page = values.get("page")
-    if page is not None and not (page.isascii() and page.isdigit() and page[0] != "0"):
-        return None
-    if page is not None and int(page) > MAX_CACHED_PAGE:
-        return None
+    for name in PAGE_PARAMETERS:
+        page = values.get(name)
+        if page is not None and not (page.isascii() and page.isdigit() and page[0] != "0"):
+            return None
+        if page is not None and int(page) > MAX_CACHED_PAGE:
+            return None
     if any(
         not (v.isascii() and v.replace("_", "").replace("-", "").isalnum()) for v in values.values()
     ):
@@ -103,19 +106,29 @@ def normalised_query(query: str) -> str | None:
     return urlencode(sorted(pairs))
 
 
-def answer_key(path: str, query: str, host: str, scheme: str, server_port: str) -> str | None:
+def answer_key(
+    path: str,
+    query: str,
+    host: str,
+    scheme: str,
+    server_port: str,
+    *,
+    kind: str = "status",
+    variant: str = "",
+) -> str | None:
     """One key per answer, the same from Django and from the ASGI fast path, or None when the
     request is not cacheable. `host` is an allowed Host (checked by the caller) and `scheme`
-    the trusted one: both shape the absolute pagination links. A Host naming another port
-    than the server's is not cached (ports would be free variants)."""
+    the trusted one: both shape the absolute links. A Host naming another port than the
+    server's is not cached (ports would be free variants). `variant` is whatever else the
+    answer depends on, from a bounded set (a page's language and region)."""
     canonical = normalised_query(query)
     if canonical is None:
         return None
     _domain, port = split_domain_port(host)
     if port and port != server_port:
         return None
-    raw = f"{host.lower()}|{scheme}|{path}|{canonical}"
-    return f"status:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
+    raw = f"{host.lower()}|{scheme}|{path}|{canonical}|{variant}"
+    return f"{kind}:{hashlib.sha256(raw.encode()).hexdigest()[:40]}"
 
 
 def request_key(request: HttpRequest) -> str | None:
