@@ -140,7 +140,10 @@ def naive_cycle(
         mu15 = max(exp[-15:].sum(), 1e-9)
         size = 1 / one.dispersion[0, -1]
         q = CFG.p_possible / len(baseline.scale_buckets)
-        _threshold = max(stats.nbinom.isf(q, size, size / (size + mu15)) + 1, mu15 + 10)
+        _threshold = max(
+            stats.nbinom.isf(q, size, size / (size + mu15)) + 1,
+            math.ceil(max(mu15 + CFG.min_excess_possible, mu15 * CFG.min_ratio_possible)),
+        )
         _score = 1 - 10 ** (-best / s_out)
         run = runs[i]
         run[0] = run[0] + 1 if raw >= 1 else 0
