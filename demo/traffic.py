@@ -505,6 +505,53 @@ def _activity(
     return daily[local % MINUTES_PER_DAY] * weekly[weekday]
 
 
+def _normal_rates(
+    service: Mapping[str, Any],
+    minutes: np.ndarray,
+    countries: tuple[str, ...],
+    country_mix: Mapping[str, float],
+    now_minute: int,
+) -> np.ndarray:
+    """Expected reports (T, C) of a service's ordinary traffic at UTC `minutes`: its daily and
+    weekly rhythm in each country's local time and its growth, without noise or events."""
+    daily, weekly = _rhythm_tables(_CATEGORY_RHYTHM[service["category"]])
+    offsets = np.array([round(UTC_OFFSET_HOURS.get(code, 0) * 60) for code in countries])
+    weights = np.array([country_mix.get(code, 0.0) for code in countries])
+    # Scale so the busiest minute of a typical weekday is volume/15 reports worldwide.
+    day = np.arange(MINUTES_PER_DAY, dtype=np.int64)
+    busiest = (daily[(day[:, None] + offsets[None, :]) % MINUTES_PER_DAY] @ weights).max()
+    volume = service.get("volume") or VOLUMES.get(service["slug"], DEFAULT_VOLUME)
+    per_minute = float(volume) / 15 / busiest
+    growth = (1 + GROWTH_PER_YEAR) ** ((minutes - now_minute) / MINUTES_PER_YEAR)
+    return (
+        _activity(minutes, offsets, daily, weekly)
+        * weights[None, :]
+        * (per_minute * growth)[:, None]
+    )
+
+
+def doubling_time(service: Mapping[str, Any], event: DemoEvent, *, now: datetime) -> datetime:
+    """The end of the first 15 minutes in which an event's expected extra reports match the
+    service's ordinary traffic (reports at twice their normal level), by the demo's own
+    noiseless model: the moment a surge's detection delay is counted from."""
+    impact = event.impact(service["slug"])
+    assert impact is not None
+    mix = service_country_mix(service)
+    countries = tuple(sorted(set(mix) | set(event.countries)))
+    daily, weekly = _rhythm_tables(_CATEGORY_RHYTHM[service["category"]])
+    offsets = np.array([round(UTC_OFFSET_HOURS.get(code, 0) * 60) for code in countries])
+    first, extra = _event_rates(event, impact, countries, offsets, daily, weekly)
+    minutes = np.arange(first, first + len(extra), dtype=np.int64)
+    normal = _normal_rates(service, minutes, countries, mix, epoch_minute(now)).sum(axis=1)
+    window = np.ones(15)
+    doubled = np.convolve(extra.sum(axis=1), window, "valid") >= np.convolve(
+        normal, window, "valid"
+    )
+    if not doubled.any():
+        raise ValueError(f"{event.name} never doubles {service['slug']}'s reports")
+    return from_epoch_minute(int(minutes[int(np.argmax(doubled)) + len(window) - 1]))
+
+
 def _window_counts(
     service: Mapping[str, Any],
     start: int,
@@ -520,26 +567,14 @@ def _window_counts(
     """Nonzero (minute, country, problem, count) cells of one service in [start, end)."""
     daily, weekly = _rhythm_tables(_CATEGORY_RHYTHM[service["category"]])
     offsets = np.array([round(UTC_OFFSET_HOURS.get(code, 0) * 60) for code in countries])
-    weights = np.array([country_mix.get(code, 0.0) for code in countries])
     minutes = np.arange(start, end, dtype=np.int64)
-
-    # Scale so the busiest minute of a typical weekday is volume/15 reports worldwide.
-    day = np.arange(MINUTES_PER_DAY, dtype=np.int64)
-    busiest = (daily[(day[:, None] + offsets[None, :]) % MINUTES_PER_DAY] @ weights).max()
-    volume = service.get("volume") or VOLUMES.get(service["slug"], DEFAULT_VOLUME)
-    per_minute = float(volume) / 15 / busiest
-    growth = (1 + GROWTH_PER_YEAR) ** ((minutes - now_minute) / MINUTES_PER_YEAR)
     slot = minutes // 15 - start // 15
     day_index = minutes // MINUTES_PER_DAY - start // MINUTES_PER_DAY
     noise = (
         rng.gamma(SLOT_NOISE_SHAPE, 1 / SLOT_NOISE_SHAPE, slot[-1] + 1)[slot]
         * rng.gamma(DAY_NOISE_SHAPE, 1 / DAY_NOISE_SHAPE, day_index[-1] + 1)[day_index]
     )
-    rates = (
-        _activity(minutes, offsets, daily, weekly)
-        * weights[None, :]
-        * (per_minute * growth * noise)[:, None]
-    )
+    rates = _normal_rates(service, minutes, countries, country_mix, now_minute) * noise[:, None]
 
     cells = np.zeros((len(minutes), len(countries), len(problems)), dtype=np.int32)
     _add_reports(cells, 0, rng.poisson(rates), service_problem_mix(problems), rng)

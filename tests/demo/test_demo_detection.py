@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 
-from demo.traffic import HISTORIC_EVENTS
+from demo.traffic import HISTORIC_EVENTS, doubling_time
 from detection import services
+from outages.catalogue import SERVICES
 from outages.models import Incident, IncidentLink, LinkReason, Service
 
 pytestmark = pytest.mark.django_db
@@ -81,10 +82,14 @@ def test_quiet_weeks_raise_at_most_one_false_incident_per_service_per_month():
     assert all(n <= 1 for n in per_service.values()), per_service
 
 
-def test_every_ghibli_day_is_flagged_before_its_crest():
-    # The goal is 30 minutes after reports reach twice their normal; the engine does not meet
-    # it on every day yet (see the README's accuracy notes), and this test holds what it does.
+def test_every_ghibli_day_is_flagged_before_its_crest_and_most_within_30_minutes_of_doubling():
+    # The goal is every day within 30 minutes of reports reaching twice their normal level
+    # (demo.traffic.doubling_time, the demo's own noiseless model). Measured on this seed: 6 of
+    # the 8 days within 30 minutes, the other two 32 and 42 (README's accuracy notes); this test
+    # holds that every day is flagged before its crest and that the typical day meets the goal.
     seed("openai,chatgpt", "--weeks", "0.2")
+    chatgpt = next(service for service in SERVICES if service["slug"] == "chatgpt")
+    delays = []
     for event in (e for e in HISTORIC_EVENTS if e.kind == "surge"):
         impact = event.impact("chatgpt")
         found = [
@@ -93,3 +98,8 @@ def test_every_ghibli_day_is_flagged_before_its_crest():
             if impact.start - timedelta(hours=2) <= i.started_at <= impact.peak_at
         ]
         assert found, f"{event.name}: no incident before its crest at {impact.peak_at}"
+        doubled = doubling_time(chatgpt, event, now=NOW)
+        delays.append((found[0].started_at - doubled).total_seconds() / 60)
+
+    assert len(delays) == 8
+    assert sorted(delays)[len(delays) // 2] <= 30, delays
