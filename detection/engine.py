@@ -925,8 +925,10 @@ def score_series(
     hysteresis runs row by row. ``level`` is the confirmed state; ``label`` = 1 on rows where
     the live system alarms (``alarms``: an incident opens or its severity rises, not a
     reopening within ``reopen_minutes``); ``anomaly_score`` is the live score
-    (``ScoreResult.score``) outside an episode and on alarm rows, 0 inside an episode, so
-    each anomaly scores once at its onset and again only if it escalates.
+    (``ScoreResult.score``) on alarm rows and 0 elsewhere: each anomaly scores once, where the
+    product would notify (at its onset, and again only if it escalates), and how strongly it
+    scores there ranks the alarms for a threshold. A score on rows where the live system does
+    nothing would rank decisions the product never makes.
     Timestamps are UTC; ``bucket_seconds`` defaults to the median step.
     """
     config = config or EngineConfig()
@@ -965,9 +967,7 @@ def score_series(
             state, level = step_state(state, res.level[r : r + 1], config, bucket_seconds)
             confirmed[lo + r] = level[0]
             raised[lo + r] = alarms(before, level)[0]
-            # Outside an episode the live score; inside one only a new alarm scores.
-            quiet = before.peak[0] == OK
-            scores[lo + r] = res.score[r] if quiet or raised[lo + r] else 0.0
+            scores[lo + r] = res.score[r] if raised[lo + r] else 0.0
             run = run + 1 if level[0] > OK else 0
             excluded[idx[lo + r]] = 0 < run <= cap
     return SeriesScores(scores, raised.astype(np.int8), confirmed)
