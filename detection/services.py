@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -250,28 +250,10 @@ def _state_from_rows(saved: Published) -> engine.HysteresisState:
     )
 
 
-def _open_drafts(index: SeriesIndex) -> dict[int, Draft]:
+def _drafts(index: SeriesIndex, incidents: QuerySet[Incident]) -> dict[int, Draft]:
+    """The stored incidents as drafts of their series (the last one wins per series)."""
     drafts = {}
-    for incident in Incident.objects.filter(ended_at__isnull=True):
-        i = index.position.get((incident.service_id, incident.country))
-        if i is not None:
-            drafts[i] = Draft(
-                series=i,
-                started_at=incident.started_at,
-                peak_at=incident.peak_at,
-                peak_reports=incident.peak_reports,
-                expected_at_peak=incident.expected_at_peak,
-                severity=LEVELS.index(incident.severity),
-                pk=incident.pk,
-                saved_severity=LEVELS.index(incident.severity),
-            )
-    return drafts
-
-
-def _closed_drafts(index: SeriesIndex, since: datetime) -> dict[int, Draft]:
-    """The latest incident of each series that closed after `since` (one it may reopen)."""
-    drafts = {}
-    for incident in Incident.objects.filter(ended_at__gte=since).order_by("ended_at"):
+    for incident in incidents:
         i = index.position.get((incident.service_id, incident.country))
         if i is not None:
             drafts[i] = Draft(
@@ -286,6 +268,15 @@ def _closed_drafts(index: SeriesIndex, since: datetime) -> dict[int, Draft]:
                 saved_severity=LEVELS.index(incident.severity),
             )
     return drafts
+
+
+def _open_drafts(index: SeriesIndex) -> dict[int, Draft]:
+    return _drafts(index, Incident.objects.filter(ended_at__isnull=True))
+
+
+def _closed_drafts(index: SeriesIndex, since: datetime) -> dict[int, Draft]:
+    """The latest incident of each series that closed after `since` (one it may reopen)."""
+    return _drafts(index, Incident.objects.filter(ended_at__gte=since).order_by("ended_at"))
 
 
 def _save_drafts(index: SeriesIndex, drafts: list[Draft]) -> list[Incident]:
