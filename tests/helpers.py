@@ -30,6 +30,36 @@ def local_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         server.server_close()
 
 
+async def asgi_get(
+    app, path: str, *, query: bytes = b"", headers: list[tuple[bytes, bytes]] | None = None
+) -> tuple[int, dict[str, str], bytes]:  # type: ignore[no-untyped-def]
+    """GET `path` from an ASGI app as a client on 198.51.100.9 would (Host: testserver unless
+    `headers` say otherwise): the status, headers and body of its answer."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query,
+        "headers": [(b"host", b"testserver")] if headers is None else headers,
+        "client": ("198.51.100.9", 5555),
+        "server": ("testserver", 80),
+        "scheme": "http",
+    }
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    answer = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return sent[0]["status"], answer, sent[1]["body"]
+
+
 class RecordingApp:
     """An ASGI app standing in for Django behind the edge: records the paths that reach it and
     answers 299 (a status no real answer has) with `body`."""

@@ -17,7 +17,7 @@ from detection import services as detection
 from outages.models import Level
 from reports.services import Reporter, report_create
 from tests.factories import ServiceFactory, StatusFactory
-from tests.helpers import with_throttle_rates
+from tests.helpers import RecordingApp, asgi_get, with_throttle_rates
 from web import snapshots
 from web.cached_reads import CachedStatusReads
 
@@ -179,33 +179,12 @@ def test_a_pickle_planted_in_redis_is_never_unpickled(api_client):
 
 @pytest.mark.skipif(not settings.REDIS_URL, reason="the fast path needs Redis configured")
 def test_cached_reads_fall_through_to_django_when_redis_is_dead():
-    seen: list[str] = []
-
-    async def django(scope, receive, send) -> None:  # type: ignore[no-untyped-def]
-        seen.append(scope["path"])
-        await send({"type": "http.response.start", "status": 299, "headers": []})
-        await send({"type": "http.response.body", "body": b"{}"})
-
+    django = RecordingApp(b"{}")
     app = CachedStatusReads(django, "redis://127.0.0.1:1/0")  # nothing listens there
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": "/api/v1/services/",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver")],
-        "client": ("198.51.100.9", 5555),
-    }
-    sent: list[dict] = []
 
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
+    status, _, _ = asyncio.run(asgi_get(app, "/api/v1/services/"))
 
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-
-    assert sent[0]["status"] == 299 and seen == ["/api/v1/services/"]
+    assert status == 299 and django.paths == ["/api/v1/services/"]
 
 
 def test_a_detection_cycle_itself_marks_the_status_answers_out_of_date(

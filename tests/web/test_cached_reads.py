@@ -11,7 +11,7 @@ from django.conf import settings
 
 from outages.models import Level
 from tests.factories import ServiceFactory, StatusFactory
-from tests.helpers import RecordingApp, with_throttle_rates
+from tests.helpers import RecordingApp, asgi_get, with_throttle_rates
 from web import snapshots
 from web.cached_reads import CachedStatusReads
 
@@ -21,26 +21,11 @@ pytestmark = [
 ]
 
 
-async def call(app, path: str, query: bytes) -> tuple[int, dict, dict]:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "query_string": query,
-        "headers": [(b"host", b"testserver"), (b"accept", b"application/json")],
-        "client": ("198.51.100.9", 5555),
-    }
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
-    await app(scope, receive, send)
-    headers = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
-    return sent[0]["status"], headers, json.loads(sent[1]["body"])
+async def call(app, path: str, query: bytes) -> tuple[int, dict, dict]:  # type: ignore[no-untyped-def]
+    status, headers, body = await asgi_get(
+        app, path, query=query, headers=[(b"host", b"testserver"), (b"accept", b"application/json")]
+    )
+    return status, headers, json.loads(body)
 
 
 @pytest.fixture

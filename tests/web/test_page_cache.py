@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.factories import IncidentFactory, ReportCountFactory, ServiceFactory
-from tests.helpers import RecordingApp
+from tests.helpers import RecordingApp, asgi_get
 from web import page_cache, snapshots
 from web.cached_reads import CachedStatusReads
 
@@ -111,34 +111,14 @@ def test_an_unknown_service_is_a_404_that_is_not_kept(client, chatgpt):
     assert "s-maxage" not in response.get("Cache-Control", "")
 
 
-def edge_get(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:
-    scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "raw_path": path.encode(),
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(b"host", b"testserver"), *headers],
-        "client": ("198.51.100.9", 5555),
-        "server": ("testserver", 80),
-        "scheme": "http",
-    }
-    sent: list[dict] = []
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        sent.append(message)
-
+def edge_get(app, path: str, headers: list[tuple[bytes, bytes]]) -> tuple[int, dict, bytes]:  # type: ignore[no-untyped-def]
     loop = asyncio.new_event_loop()
     try:
-        loop.run_until_complete(app(scope, receive, send))
+        return loop.run_until_complete(
+            asgi_get(app, path, headers=[(b"host", b"testserver"), *headers])
+        )
     finally:
         loop.close()
-    headers_out = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
-    return sent[0]["status"], headers_out, sent[1]["body"]
 
 
 redis_only = pytest.mark.skipif(
