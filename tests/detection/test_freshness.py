@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -62,8 +63,31 @@ def test_service_page_says_when_the_status_was_updated(client):
 
     page = client.get("/status/chatgpt/").content.decode()
 
-    assert "Status updated 2\xa0minutes ago" in page
+    assert "Status updated 2 min ago" in page
     assert 'data-testid="detection-behind"' not in page
+
+
+@pytest.mark.parametrize(
+    ("language", "words"), [("hi", "स्थिति 2 मिनट पहले अपडेट हुई"), ("bn", "2 মিনিট আগে")]
+)
+def test_the_status_age_is_written_in_the_pages_language(client, language, words):
+    ServiceFactory(slug="chatgpt", name="ChatGPT")
+    detected(2)
+
+    page = client.get(f"/{language}/status/chatgpt/").content.decode()
+
+    sentence = re.search(r'data-testid="status-updated">(.*?) \(<time', page).group(1)
+    assert words in sentence
+    assert not re.search("[A-Za-z]", sentence)
+
+
+def test_a_status_computed_this_minute_is_not_called_zero_minutes_old(client):
+    ServiceFactory(slug="chatgpt", name="ChatGPT")
+    detected(0)
+
+    page = client.get("/status/chatgpt/").content.decode()
+
+    assert "Status updated under 1 min ago" in page
 
 
 def test_pages_say_plainly_when_detection_is_behind(client):
@@ -72,7 +96,7 @@ def test_pages_say_plainly_when_detection_is_behind(client):
 
     for path in ("/", "/status/chatgpt/"):
         page = client.get(path).content.decode()
-        assert "Detection is behind: this status was last updated 10\xa0minutes ago" in page
+        assert "Detection is behind: this status was last updated 10 min ago" in page
 
 
 def test_status_api_says_when_the_status_was_computed_and_whether_it_is_behind(api_client):

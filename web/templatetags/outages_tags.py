@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django import template
 from django.utils import formats
@@ -22,6 +22,17 @@ def duration(value: timedelta | None) -> str:
     if minutes < 48 * 60:
         return _("%(h)d h %(m)02d min") % {"h": minutes // 60, "m": minutes % 60}
     return _("%(d)d days %(h)d h") % {"d": minutes // 1440, "h": minutes % 1440 // 60}
+
+
+@register.filter
+def since(then: datetime | None, now: datetime) -> str:
+    """How long ago, in the words of `duration` (Django's `timesince` has no Hindi or Bengali
+    for its minutes and hours, so it would put English words in those pages)."""
+    if then is None:
+        return ""
+    if now - then < timedelta(minutes=1):
+        return _("under 1 min")
+    return duration(now - then)
 
 
 @register.filter
