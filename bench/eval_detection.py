@@ -10,6 +10,8 @@ detector never sees it. The last line printed is the summary; its leave-one-file
 (appended at its end) measure over-fitting: for each file, the threshold is the one NAB's
 optimiser picks on the other four, and the held-out file is scored with it. The engine's own
 labels have no threshold to choose, so their leave-one-file-out score equals the plain one.
+Then scores the same way, as extra validation, seven volume-like files of NAB's other
+categories (bench/data/nab_extra, see its README): no constant was chosen on them.
 Writes the "nab" section of docs/accuracy.json.
 """
 
@@ -36,6 +38,7 @@ from bench.accuracy import update_accuracy  # noqa: E402
 from detection.scoring import score_file  # noqa: E402
 
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
+EXTRA = REPO / "bench/data/nab_extra"
 
 
 def _score_one(args: tuple[str, str]) -> str:
@@ -43,10 +46,20 @@ def _score_one(args: tuple[str, str]) -> str:
     return Path(args[0]).name
 
 
-def run_scorer(nab_dir: Path, results: Path, *extra: str) -> dict:
-    """Run NAB's score.py on the results dir and return its JSON report."""
+def run_scorer(nab_dir: Path, results: Path, *extra: str, windows: Path | None = None) -> dict:
+    """Run NAB's score.py on the results dir and return its JSON report (windows: NAB_DIR's
+    windows.json unless given)."""
+    windows = windows or nab_dir / "windows.json"
     out = subprocess.run(
-        [sys.executable, str(nab_dir / "score.py"), str(results), "--json", *extra],
+        [
+            sys.executable,
+            str(nab_dir / "score.py"),
+            str(results),
+            "--json",
+            "--windows",
+            str(windows),
+            *extra,
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -96,13 +109,15 @@ def label_stats(nab_dir: Path, results: Path) -> tuple[float, float, float, int,
     )
 
 
-def leave_one_out(nab_dir: Path, results: Path) -> dict[str, float]:
+def leave_one_out(
+    nab_dir: Path, results: Path, windows_path: Path | None = None
+) -> dict[str, float]:
     """Per profile: the normalised score when each file is scored at the threshold optimised
     on the other files (NAB's optimiser, from NAB_DIR/score.py), and the labels' score."""
     spec = importlib.util.spec_from_file_location("nab_score", nab_dir / "score.py")
     nab = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(nab)
-    windows = nab.load_windows(nab_dir / "windows.json")
+    windows = nab.load_windows(windows_path or nab_dir / "windows.json")
     series = nab.load_results(results, windows, "", "anomaly_score")
     out = {}
     for profile, weights in nab.PROFILES.items():
@@ -116,6 +131,34 @@ def leave_one_out(nab_dir: Path, results: Path) -> dict[str, float]:
     return out
 
 
+def score_dir(data: Path, results: Path) -> None:
+    """Score every CSV of ``data`` into ``results``, two files at a time."""
+    results.mkdir(parents=True, exist_ok=True)
+    jobs = [(str(p), str(results / p.name)) for p in sorted(data.glob("*.csv"))]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        list(pool.map(_score_one, jobs))
+
+
+def extra_validation(nab_dir: Path, results: Path) -> dict[str, float]:
+    """Scores on bench/data/nab_extra, where no constant was chosen: optimised threshold,
+    leave-one-file-out and the engine's labels, standard profile."""
+    score_dir(EXTRA, results)
+    windows = EXTRA / "windows.json"
+    opt = run_scorer(nab_dir, results, "--profile", "standard", windows=windows)
+    lab = run_scorer(nab_dir, results, "--profile", "standard", "--use-labels", windows=windows)
+    hits = sum(f["tp"] for f in lab["standard"]["files"].values())
+    windows_n = hits + sum(f["fn"] for f in lab["standard"]["files"].values())
+    fp = sum(f["fp"] for f in lab["standard"]["files"].values())
+    return {
+        "standard": opt["standard"]["score"],
+        "loo": leave_one_out(nab_dir, results, windows)["standard"],
+        "labels": lab["standard"]["score"],
+        "label_hits": hits,
+        "windows": windows_n,
+        "label_fp": fp,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("nab_dir", nargs="?", default=str(REPO.parent / "shared/data/nab"))
@@ -125,11 +168,8 @@ def main() -> None:
     csvs = sorted(nab_dir.glob("*.csv"))
     with tempfile.TemporaryDirectory() as tmp:
         results = Path(args.keep or tmp)
-        results.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        jobs = [(str(p), str(results / p.name)) for p in csvs]
-        with ProcessPoolExecutor(max_workers=2) as pool:
-            list(pool.map(_score_one, jobs))
+        score_dir(nab_dir, results)
         print(f"scored {len(csvs)} files in {time.perf_counter() - started:.1f} s")
         opt = run_scorer(nab_dir, results)
         lab = run_scorer(nab_dir, results, "--use-labels")
@@ -153,6 +193,13 @@ def main() -> None:
             "leave-one-file-out (threshold optimised on the other four files): "
             + " ".join(f"{profile} {score:.2f}" for profile, score in loo.items())
         )
+        extra = extra_validation(nab_dir, results / "extra")
+        print(
+            f"extra validation ({len(list(EXTRA.glob('*.csv')))} NAB files outside realTweets, "
+            f"no constant chosen on them): standard {extra['standard']:.2f}, "
+            f"leave-one-file-out {extra['loo']:.2f}, engine labels {extra['labels']:.2f} "
+            f"({extra['label_hits']}/{extra['windows']} windows, {extra['label_fp']} FP rows)"
+        )
         update_accuracy(
             "nab",
             {
@@ -166,6 +213,11 @@ def main() -> None:
                     "standard": round(loo["standard"], 2),
                     "labels": round(lab["standard"]["score"], 2),
                 },
+                "extra": {
+                    "standard": round(extra["standard"], 2),
+                    "loo": round(extra["loo"], 2),
+                    "labels": round(extra["labels"], 2),
+                },
             },
         )
         print(
@@ -174,7 +226,9 @@ def main() -> None:
             f"low-fn {opt['reward_low_FN_rate']['score']:.1f} (optimised threshold); "
             f"engine labels {lab['standard']['score']:.1f}; "
             f"leave-one-file-out standard {loo['standard']:.1f}, "
-            f"engine labels {lab['standard']['score']:.1f}"
+            f"engine labels {lab['standard']['score']:.1f}; "
+            f"extra NAB files standard {extra['standard']:.1f}, "
+            f"engine labels {extra['labels']:.1f}"
         )
 
 

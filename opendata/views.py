@@ -78,6 +78,8 @@ def methodology(request: HttpRequest) -> HttpResponse:
             ("dev", "labels", _("NAB standard, the detector's own alarms")),
             ("loo", "standard", _("NAB standard, threshold chosen without the scored file")),
             ("loo", "labels", _("NAB, the detector's own alarms, threshold chosen without it")),
+            ("extra", "standard", _("NAB standard, files of other categories, never tuned on")),
+            ("extra", "labels", _("NAB, other categories, the detector's own alarms")),
         )
     ]
     outages = _get(accuracy, "outages")
