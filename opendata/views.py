@@ -95,6 +95,8 @@ def methodology(request: HttpRequest) -> HttpResponse:
         # "less often than 1 in 100000": odds read better than 1e-05.
         "odds_possible": f"{round(1 / config.p_possible):,}",
         "odds_outage": f"{round(1 / config.p_outage):,}",
+        "reopen_hours": f"{config.reopen_minutes / 60:g}",
+        "exclude_hours": f"{config.exclude_incident_minutes / 60:g}",
         "nab": [(label, value) for label, value in nab if isinstance(value, int | float)],
         "outage_kinds": kinds,
         "false_alarms": _get(accuracy, "outages", "false_alarms_per_series_month"),
