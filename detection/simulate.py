@@ -44,6 +44,7 @@ class Stream:
     scored_from: int  # minute index where the evaluated month begins (after the warm-up)
     events: tuple[SimEvent, ...]
     normal: np.ndarray  # (n_minutes,) the rate without events (for inspection)
+    rate: np.ndarray  # (n_minutes,) the rate the counts are drawn from (events included)
 
 
 def _normal_rate(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -128,7 +129,8 @@ def simulate_stream(
         events.append(SimEvent(kind, at, at + len(mult), at + ref))
     counts = rng.poisson(rate).astype(float) + _blips(rng, n)
     start = 1_735_689_600.0  # 2025-01-01 00:00 UTC, a Wednesday
-    return Stream(counts, start, scored_from, tuple(sorted(events, key=lambda e: e.start)), normal)
+    events = tuple(sorted(events, key=lambda e: e.start))
+    return Stream(counts, start, scored_from, events, normal, rate)
 
 
 @dataclasses.dataclass(frozen=True)
