@@ -937,6 +937,18 @@ def score_series(
     n_rows = len(v)
     if n_rows == 0:
         return SeriesScores(np.zeros(0), np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int8))
+    if len(t) != n_rows:
+        raise ValueError(f"{len(t)} timestamps for {n_rows} values")
+    # A repeated timestamp is tolerated (NAB's CloudWatch files repeat the hour a clock went
+    # back; the later row wins in the fit), one that goes back is a broken file.
+    if n_rows > 1 and (np.diff(t) < 0).any():
+        row = int(np.argmax(np.diff(t) < 0)) + 2  # 1-based, the later of the pair
+        raise ValueError(f"timestamps must not go back: data row {row} is before the one above")
+    if np.isinf(v).any() or (v < 0).any():
+        bad = int(np.argmax(np.isinf(v) | (v < 0)))
+        raise ValueError(
+            f"values are report counts, finite and not negative: data row {bad + 1} is {v[bad]:g}"
+        )
     if bucket_seconds is None:
         bucket_seconds = float(np.median(np.diff(t))) if n_rows > 1 else 60.0
     # Regular grid so that gaps stay gaps (NaN) for the baseline fit.

@@ -7,7 +7,9 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from detection.engine import EngineConfig, score_series
 from detection.scoring import read_series, score_csv, score_file
@@ -64,3 +66,35 @@ def test_score_series_command_writes_the_file_or_stdout(tmp_path: Path) -> None:
     score_file(str(source), str(expected))
     assert target.read_text() == expected.read_text()
     assert len(target.read_text().splitlines()) == 401
+
+
+def test_score_series_refuses_timestamps_that_go_back(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="timestamps must not go back: data row 3"):
+        score_series(np.array([0.0, 600.0, 300.0]), np.ones(3))
+
+    path = tmp_path / "unordered.csv"
+    path.write_text("timestamp,value\n2015-01-01 00:05:00,5\n2015-01-01 00:00:00,3\n")
+    with pytest.raises(CommandError, match="timestamps must not go back"):
+        call_command("score_series", str(path), output=str(tmp_path / "out.csv"))
+
+
+def test_score_series_scores_every_row_of_a_repeated_hour() -> None:
+    # NAB's CloudWatch files repeat 03:00 when the clock went back.
+    times = np.r_[np.arange(4) * 300.0, 900.0, 900.0, 1200.0]
+
+    scored = score_series(times, np.ones(len(times)))
+
+    assert len(scored.level) == len(times)
+
+
+def test_score_series_refuses_values_that_are_not_counts() -> None:
+    times = np.arange(3) * 300.0
+    for values in ([1, -3, 2], [1, np.inf, 2]):
+        with pytest.raises(ValueError, match="finite and not negative: data row 2"):
+            score_series(times, np.array(values, dtype=float))
+
+
+def test_score_series_takes_missing_values_as_gaps() -> None:
+    scored = score_series(np.arange(3) * 300.0, np.array([1.0, np.nan, 2.0]))
+
+    assert scored.level.tolist() == [0, 0, 0]
