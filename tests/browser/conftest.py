@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import sys
+import threading
+import time
+import traceback
 from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.utils import timezone
+from playwright.sync_api import Error as PlaywrightError
 
 from detection import services as detection
 from tests.factories import ServiceFactory
@@ -46,6 +53,49 @@ def _static_files_through_whitenoise():
         yield
 
 
+# A browser test that is still running after this long is stuck, not slow (each takes seconds).
+WATCHDOG_SECONDS = float(os.environ.get("BROWSER_TEST_WATCHDOG_SECONDS", "120"))
+
+
+@pytest.fixture(autouse=True)
+def _say_where_a_stuck_test_waits(request):
+    """Prints where a stuck browser test waits, while it waits.
+
+    Once, on CI, the suite hung between two tests until CI's time ran out, with nothing
+    printed. Playwright's sync API suspends the test's greenlet while its event loop waits for
+    the browser, so a call that never returns (a context that never closes) shows no test frame
+    in a plain thread dump (pytest's faulthandler_timeout): this prints the suspended greenlets'
+    stacks, past pytest's capture, so the next hang names the call. Set up first, torn down
+    last: it covers the fixtures' teardown (the pages' contexts closing) too.
+    """
+    done = threading.Event()
+    started = time.monotonic()
+
+    def watch() -> None:
+        if done.wait(WATCHDOG_SECONDS):
+            return
+        import greenlet
+
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            out = sys.stderr
+            print(
+                f"\n!!! {request.node.nodeid} still running after"
+                f" {time.monotonic() - started:.0f} s; where its greenlets wait:",
+                file=out,
+            )
+            for stack in (
+                o for o in gc.get_objects() if isinstance(o, greenlet.greenlet) and o.gr_frame
+            ):
+                traceback.print_stack(stack.gr_frame, limit=25, file=out)
+                print("---", file=out)
+            out.flush()
+
+    threading.Thread(target=watch, name="browser-test-watchdog", daemon=True).start()
+    yield
+    done.set()
+
+
 @pytest.fixture(scope="session")
 def chromium():
     from playwright.sync_api import sync_playwright
@@ -68,6 +118,11 @@ def page(chromium, live_server, transactional_db):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
+    # A test may end on a click that navigates: let that page load before its context closes
+    # (closing a context mid-navigation is a path no user takes; the one hang seen on CI came
+    # right after such a test).
+    with contextlib.suppress(PlaywrightError):
+        page.wait_for_load_state(timeout=10_000)
     context.close()
     assert errors == [], errors
 
