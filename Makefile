@@ -13,7 +13,7 @@ DEMO_ENV := SITE_URL=$(or $(SITE_URL),http://$(HOST):$(PORT))
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install lock run serve bench-ingest bench-faults bench-scaleout bench-abuse test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
+.PHONY: install lock run serve bench-tools bench-ingest bench-faults bench-scaleout bench-abuse test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
 
 install: $(STAMP)
 
@@ -87,15 +87,29 @@ check-deploy: install
 	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		ALLOWED_HOSTS=status.example.org $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-bench-ingest: install
+# The load benches drive the intake with wrk and front it with the shipped nginx config:
+# Debian's packages, installed when missing where that is possible (root with apt-get, as on
+# a fresh CI machine); elsewhere the target says what to install.
+BENCH_PACKAGES := wrk nginx-light
+bench-tools:
+	@if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; \
+		else \
+			echo "the load benches need wrk and nginx: apt-get install $(BENCH_PACKAGES)"; exit 1; \
+		fi; \
+	fi
+
+bench-ingest: install bench-tools
 	$(BIN)/python bench/ingest.py
 
-bench-faults: install
+bench-faults: install bench-tools
 	$(BIN)/python bench/faults.py
 
 # Two app replicas behind nginx, two workers, one beat; one replica and one worker killed
 # mid-run. Needs PostgreSQL, Redis, wrk and nginx. Last line: scaleout: N accepted, 0 lost, ...
-bench-scaleout: install
+bench-scaleout: install bench-tools
 	$(BIN)/python bench/scaleout.py
 
 # Issue 11's attacks against `make serve` on the loopback (BENCH_PORT, default 8765).
