@@ -140,8 +140,9 @@ def demo_receiver(request: HttpRequest) -> HttpResponse:
     body = request.body
     valid = signing.verify(secret, body, request.headers.get(signing.HEADER, ""), now=time.time())
     try:
-        text = json.loads(body).get("text", "")
-    except ValueError:
-        text = ""
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        payload = None
+    text = payload.get("text", "") if isinstance(payload, dict) else ""
     log.warning("Demo webhook receiver: %s (signature %s)", text, "valid" if valid else "INVALID")
     return HttpResponse(status=204 if valid else 400)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+from rest_framework.utils.json import strict_constant
+
 
 class JSONTooDeep(ValueError):
     pass
@@ -40,10 +42,11 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 def loads_bounded(body: bytes) -> object:
-    """json.loads, refusing bodies nested deeper than MAX_JSON_DEPTH (JSONTooDeep)."""
+    """json.loads as DRF's JSONParser does it (STRICT_JSON: NaN and Infinity are not JSON,
+    ValueError), refusing bodies nested deeper than MAX_JSON_DEPTH (JSONTooDeep)."""
     if json_depth_exceeds(body):
         raise JSONTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH} levels.")
-    return json.loads(body)
+    return json.loads(body, parse_constant=strict_constant)
 
 
 def header(scope: dict, name: bytes) -> bytes | None:

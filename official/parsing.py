@@ -58,7 +58,7 @@ def statuspage_summary(body: bytes) -> PageStatus:
     try:
         status = json.loads(body)["status"]
         return PageStatus(_short(status["indicator"], 20), _short(status["description"], 200))
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise FormatError(f"not a Statuspage summary: {error}") from error
 
 
@@ -67,7 +67,7 @@ def statuspage_incidents(body: bytes) -> list[IncidentRecord]:
         incidents = json.loads(body)["incidents"]
         if not isinstance(incidents, list):
             raise TypeError("incidents is not a list")
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, RecursionError) as error:
         raise FormatError(f"not a Statuspage incident list: {error}") from error
     records = []
     for item in incidents:

@@ -399,6 +399,17 @@ def test_the_demo_receiver_accepts_a_real_signed_delivery(settings):
     assert post(signing.sign("wrong", body, int(time.time()))).status_code == 400
 
 
+@pytest.mark.parametrize("body", [b"[]", b"3", b"[" * 5000, b"\xff"])
+def test_the_demo_receiver_answers_400_to_a_body_that_is_no_alert(body):
+    from django.test import RequestFactory
+
+    from alerts import views
+
+    request = RequestFactory().post("/alerts/demo-receiver/", body, content_type="application/json")
+
+    assert views.demo_receiver(request).status_code == 400
+
+
 def test_a_webhook_name_that_resolves_to_our_own_network_is_refused_at_delivery(settings):
     settings.ALERTS_ALLOW_PRIVATE_TARGETS = False
     service = ServiceFactory()

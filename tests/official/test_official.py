@@ -202,3 +202,13 @@ def test_the_acknowledgement_page_lists_vendors(client, status_server):
     assert response.status_code == 200
     assert b'data-vendor="GitHub"' in response.content
     assert b"acknowledged after 7 minutes" in response.content
+
+
+@pytest.mark.parametrize("body", [b"[]", b'{"status": []}', b"[" * 5000, b"NaN"])
+def test_a_summary_that_is_not_one_is_a_format_error(body):
+    from official.parsing import FormatError, statuspage_incidents, statuspage_summary
+
+    with pytest.raises(FormatError):
+        statuspage_summary(body)
+    with pytest.raises(FormatError):
+        statuspage_incidents(body)

@@ -71,6 +71,24 @@ def test_deeply_nested_json_is_a_400_on_the_drf_path_too(api_client, app):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_nan_and_infinity_are_not_json_on_the_intake(app, constant):
+    body = b'{"service": "chatgpt", "problem": "login", "country": "IN", "comment": ' + constant
+    status, _, answer = asyncio.run(call(app, body + b"}"))
+
+    assert status == 400
+    assert answer["detail"].startswith("JSON parse error - Out of range float values")
+    assert not Report.objects.exists()
+
+
+def test_nan_is_not_json_on_the_drf_path_either(api_client, app):
+    body = b'{"service": "chatgpt", "problem": "login", "country": "IN", "comment": NaN}'
+    response = api_client.post("/api/v1/reports/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - Out of range float values")
+
+
 def test_a_host_outside_allowed_hosts_is_refused(app):
     status, body = asyncio.run(call_with(app, report(), [(b"host", b"evil.example")]))
 
