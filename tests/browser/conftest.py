@@ -11,6 +11,7 @@ import time
 import traceback
 from datetime import timedelta
 
+import greenlet
 import numpy as np
 import pytest
 from django.utils import timezone
@@ -74,8 +75,6 @@ def _say_where_a_stuck_test_waits(request):
     def watch() -> None:
         if done.wait(WATCHDOG_SECONDS):
             return
-        import greenlet
-
         capture = request.config.pluginmanager.getplugin("capturemanager")
         with capture.global_and_fixture_disabled():
             out = sys.stderr
