@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -148,11 +147,17 @@ def to_epoch(t: object) -> float | np.ndarray:
     return arr.astype(float) if arr.ndim else float(arr)
 
 
-def _quiet(fn, *args, **kwargs):
-    """Call a nan-reduction without its all-NaN-slice RuntimeWarnings (NaN is the answer)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return fn(*args, **kwargs)
+def _nanmean(x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
+    """``np.nanmean`` (the same sum over the same count; NaN where a slice has no value)
+    without its "Mean of empty slice" warning. The hourly fit runs in threads
+    (detection.series), and ``warnings.catch_warnings`` is process-wide, not thread-safe: the
+    warning one thread silenced escaped from the other."""
+    x = np.asarray(x, dtype=float)
+    seen = ~np.isnan(x)
+    total = np.where(seen, x, 0.0).sum(axis=axis, keepdims=keepdims)
+    count = seen.sum(axis=axis, keepdims=keepdims)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _nanmedian(x: np.ndarray, axis: int, keepdims: bool = False) -> np.ndarray:
@@ -185,7 +190,7 @@ def _robust_mean(x: np.ndarray, axis: int, n_per_value: float, z: float) -> np.n
     mad = _nanmedian(np.abs(x - med), axis=axis, keepdims=True)
     sd = np.maximum(1.4826 * mad, np.sqrt(np.maximum(med, 0.0) / n_per_value + 1.0 / n_per_value))
     clipped = np.minimum(x, med + z * sd)
-    return _quiet(np.nanmean, clipped, axis=axis)
+    return _nanmean(clipped, axis=axis)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -394,7 +399,7 @@ def fit_profile(
 
     # 2. Day levels: winsorised ratio of sums against a first time-of-day profile.
     tod0 = _robust_mean(days, 1, per_slot, config.winsor_z)  # (n, spd)
-    tod0 = np.where(np.isnan(tod0), _quiet(np.nanmean, tod0, axis=1, keepdims=True), tod0)
+    tod0 = np.where(np.isnan(tod0), _nanmean(tod0, axis=1, keepdims=True), tod0)
     tod0 = np.nan_to_num(tod0)
     cap = _cap(days, config.winsor_z, per_slot)
     seen = ~np.isnan(days)
@@ -419,8 +424,8 @@ def fit_profile(
     # than a time-of-week slot has), so even a slot seen twice cannot absorb a past outage.
     norm = days / np.where(trend > 0, trend, np.nan)[:, :, None]
     norm = np.minimum(norm, _cap(norm, config.winsor_z, per_slot))
-    flat = np.nan_to_num(_quiet(np.nanmean, norm.reshape(n, -1), axis=1))
-    tod = _quiet(np.nanmean, norm, axis=1)
+    flat = np.nan_to_num(_nanmean(norm.reshape(n, -1), axis=1))
+    tod = _nanmean(norm, axis=1)
     n_days = (~np.isnan(norm)).sum(axis=1)
     tod = _shrink(tod, n_days, flat[:, None], config.shrink_days)
     by_week = norm.reshape(n, n_weeks, 7, spd)
@@ -433,7 +438,7 @@ def fit_profile(
         dow_factor = np.where(dow_den > 0, dow_num / dow_den, 1.0)  # (n, 7)
     dow_reports = dow_den * per_slot  # evidence in reports: sparse series stay near 1
     dow_factor = _shrink(dow_factor, dow_reports, 1.0, config.level_prior_reports)
-    tow = _quiet(np.nanmean, by_week, axis=1)  # (n, 7, spd)
+    tow = _nanmean(by_week, axis=1)  # (n, 7, spd)
     prior = tod[:, None, :] * dow_factor[:, :, None]
     tow = _shrink(tow, seen_w.sum(axis=1), prior, config.shrink_weeks).reshape(n, spw)
     profile = np.maximum(tow, 0.0)
