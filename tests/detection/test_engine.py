@@ -106,6 +106,23 @@ def test_a_spike_inside_the_history_does_not_raise_the_baseline() -> None:
     assert (disp_spiked < 2 * disp_clean + 0.01).all()
 
 
+def test_short_bursts_that_recur_widen_the_band_where_outages_do_not() -> None:
+    # Tweet-like volume: a 3-minute burst of 10x every day, shorter than any outage (20
+    # minutes) and recorded by nobody: that is the series' noise, so its 1-minute band widens.
+    # Two 3-hour outages in the same history leave it as it was (the test above).
+    days = 14
+    quiet = history(lambda m: np.full(m.shape, 5.0), days, 4)
+    bursty = quiet.copy()
+    for day in range(days):
+        at = day * DAY_MINUTES + 600 + 37 * day
+        bursty[0, at : at + 3] *= 10
+
+    alpha_quiet = fit_baseline(quiet, START, MINUTE, CFG).dispersion[0]
+    alpha_bursty = fit_baseline(bursty, START, MINUTE, CFG).dispersion[0]
+
+    assert alpha_bursty[0] > 20 * alpha_quiet[0]
+
+
 @pytest.mark.parametrize("n_history", [0, 3 * DAY_MINUTES])
 def test_a_brand_new_service_with_a_burst_of_50_reporters_alarms(n_history: int) -> None:
     hist = np.zeros((1, n_history))  # no history at all, or a silent one

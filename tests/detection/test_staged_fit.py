@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -114,10 +115,40 @@ def test_the_fit_mean_is_numpys_nanmean_and_never_warns(axis: int) -> None:
     np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
 
 
+def reference_trimmed_alpha(x, mu, valid, config) -> np.ndarray:
+    """The outlier-proof one-bucket alpha written plainly: robust start, trimming passes."""
+    from detection.engine import _MEDIAN_CHI2_1
+
+    m = x.shape[1]
+    step = max(1, m // config.dispersion_robust_windows)
+    xs = x[:, ::step]
+    ms = np.where(valid[:, ::step] & (mu[:, ::step] > 0), mu[:, ::step], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        alpha = np.nanmedian(((xs - ms) ** 2 / _MEDIAN_CHI2_1 - ms) / ms**2, axis=1)
+    alpha = np.clip(
+        np.where(np.isnan(alpha), config.dispersion_prior, alpha),
+        config.dispersion_min,
+        config.dispersion_max,
+    )
+    kw = config.dispersion_prior_weight
+    for z in config.dispersion_trim_z:
+        over = np.maximum(x - mu - 3.0, 0.0) ** 2
+        ok = valid & (over <= z**2 * (mu + alpha[:, None] * mu**2))
+        num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
+        den = np.where(ok, mu**2, 0.0).sum(axis=1)
+        alpha = np.clip(
+            (num + config.dispersion_prior * kw) / (den + kw),
+            config.dispersion_min,
+            config.dispersion_max,
+        )
+    return alpha
+
+
 def reference_dispersion(counts, b_times, week0, day_level, base, config) -> np.ndarray:
-    """The dispersion fit written plainly (dense arrays, every window in every pass): what the
-    fast ``_fit_dispersion`` must reproduce."""
-    from detection.engine import _MEDIAN_CHI2_1, DAY
+    """The dispersion fit written plainly (dense arrays, every window, a loop over the
+    outage stretches): what the fast ``_fit_dispersion`` must reproduce."""
+    from detection.engine import _OUTAGE_SHARE, DAY
 
     n = counts.shape[0]
     keep = min(counts.shape[1], int(config.dispersion_days * DAY / base.bucket_seconds))
@@ -125,6 +156,21 @@ def reference_dispersion(counts, b_times, week0, day_level, base, config) -> np.
     day_idx = ((t - week0) // DAY).astype(np.int64)
     mu_all = base._expected_with_level(t, day_level[:, day_idx])
     mu_all = np.where(np.isnan(x_all), np.nan, mu_all)
+    # Unrecorded outages: windows of outage_minutes mostly beyond the one-bucket cut.
+    valid = ~np.isnan(x_all)
+    x0, mu0 = np.where(valid, x_all, 0.0), np.where(valid, mu_all, 0.0)
+    alpha1 = reference_trimmed_alpha(x0, mu0, valid, config)
+    over = x0 - mu0 - 3.0
+    sd2 = mu0 + alpha1[:, None] * mu0**2
+    beyond = valid & (over > 0) & (over**2 > config.dispersion_trim_z[-1] ** 2 * sd2)
+    width = config.buckets(config.outage_minutes, base.bucket_seconds)
+    count = np.lib.stride_tricks.sliding_window_view(beyond, width, axis=1).sum(axis=2)
+    outage = np.zeros_like(beyond)
+    dense = count >= math.ceil(_OUTAGE_SHARE * width)
+    for row, first in zip(*np.nonzero(dense), strict=True):
+        outage[row, first : first + width] = True
+    x_all = np.where(outage, np.nan, x_all)
+    mu_all = np.where(outage, np.nan, mu_all)
     out = np.empty((n, len(base.scale_buckets)))
     for j, k in enumerate(base.scale_buckets):
         m = min(keep // k, config.dispersion_max_windows)
@@ -133,33 +179,15 @@ def reference_dispersion(counts, b_times, week0, day_level, base, config) -> np.
             continue
         x = x_all[:, keep - m * k :].reshape(n, m, k).sum(axis=2)
         mu = mu_all[:, keep - m * k :].reshape(n, m, k).sum(axis=2)
-        valid = ~(np.isnan(x) | np.isnan(mu))
-        x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
-        step = max(1, m // config.dispersion_robust_windows)
-        xs, ms = (
-            x[:, ::step],
-            np.where(valid[:, ::step] & (mu[:, ::step] > 0), mu[:, ::step], np.nan),
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            alpha = np.nanmedian(((xs - ms) ** 2 / _MEDIAN_CHI2_1 - ms) / ms**2, axis=1)
-        alpha = np.clip(
-            np.where(np.isnan(alpha), config.dispersion_prior, alpha),
+        ok = ~(np.isnan(x) | np.isnan(mu))
+        num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
+        den = np.where(ok, mu**2, 0.0).sum(axis=1)
+        kw = config.dispersion_prior_weight
+        out[:, j] = np.clip(
+            (num + config.dispersion_prior * kw) / (den + kw),
             config.dispersion_min,
             config.dispersion_max,
         )
-        kw = config.dispersion_prior_weight
-        for z in config.dispersion_trim_z:
-            over = np.maximum(x - mu - 3.0, 0.0) ** 2
-            ok = valid & (over <= z**2 * (mu + alpha[:, None] * mu**2))
-            num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
-            den = np.where(ok, mu**2, 0.0).sum(axis=1)
-            alpha = np.clip(
-                (num + config.dispersion_prior * kw) / (den + kw),
-                config.dispersion_min,
-                config.dispersion_max,
-            )
-        out[:, j] = alpha
     return out
 
 
