@@ -600,9 +600,14 @@ def _moment_alpha(
     if gaps:
         valid = ~(np.isnan(x) | np.isnan(mu))
         x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)  # x = mu = 0 adds nothing
+    return _alpha_with_prior(((x - mu) ** 2 - x).sum(axis=1), (mu**2).sum(axis=1), config)
+
+
+def _alpha_with_prior(num: np.ndarray, den: np.ndarray, config: EngineConfig) -> np.ndarray:
+    """alpha = num / den (moment sums over windows) with a prior of ``dispersion_prior`` worth
+    ``dispersion_prior_weight`` reports^2, clipped to [dispersion_min, dispersion_max]."""
     kw = config.dispersion_prior_weight
-    num = ((x - mu) ** 2 - x).sum(axis=1)
-    alpha = (num + config.dispersion_prior * kw) / ((mu**2).sum(axis=1) + kw)
+    alpha = (num + config.dispersion_prior * kw) / (den + kw)
     return np.clip(alpha, config.dispersion_min, config.dispersion_max)
 
 
@@ -667,14 +672,13 @@ def _trimmed_alpha(
     rows, cols = np.nonzero(maybe)
     over = (excess[rows, cols] - 3.0) ** 2  # squared excess beyond a 3-report slack
     term_c, mu_c, mu2_c = term[rows, cols], mu[rows, cols], mu2[rows, cols]
-    n, kw = x.shape[0], config.dispersion_prior_weight
+    n = x.shape[0]
     for z_cut in config.dispersion_trim_z:  # generous fit, then trim with it
         # keep windows with x - mu <= z * sd + 3, sd^2 = mu + alpha mu^2 (no sqrt needed)
         ok = over <= z_cut**2 * (mu_c + alpha[rows] * mu2_c)
         num = num_kept + np.bincount(rows, np.where(ok, term_c, 0.0), minlength=n)
         den = den_kept + np.bincount(rows, np.where(ok, mu2_c, 0.0), minlength=n)
-        alpha = (num + config.dispersion_prior * kw) / (den + kw)
-        alpha = np.clip(alpha, config.dispersion_min, config.dispersion_max)
+        alpha = _alpha_with_prior(num, den, config)
     return alpha
 
 

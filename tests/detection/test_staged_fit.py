@@ -131,18 +131,24 @@ def reference_trimmed_alpha(x, mu, valid, config) -> np.ndarray:
         config.dispersion_min,
         config.dispersion_max,
     )
-    kw = config.dispersion_prior_weight
     for z in config.dispersion_trim_z:
         over = np.maximum(x - mu - 3.0, 0.0) ** 2
-        ok = valid & (over <= z**2 * (mu + alpha[:, None] * mu**2))
-        num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
-        den = np.where(ok, mu**2, 0.0).sum(axis=1)
-        alpha = np.clip(
-            (num + config.dispersion_prior * kw) / (den + kw),
-            config.dispersion_min,
-            config.dispersion_max,
+        alpha = reference_moment_alpha(
+            x, mu, valid & (over <= z**2 * (mu + alpha[:, None] * mu**2)), config
         )
     return alpha
+
+
+def reference_moment_alpha(x, mu, ok, config) -> np.ndarray:
+    """Method of moments over the windows where ``ok``, with the prior, clipped."""
+    num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
+    den = np.where(ok, mu**2, 0.0).sum(axis=1)
+    kw = config.dispersion_prior_weight
+    return np.clip(
+        (num + config.dispersion_prior * kw) / (den + kw),
+        config.dispersion_min,
+        config.dispersion_max,
+    )
 
 
 def reference_dispersion(counts, b_times, week0, day_level, base, config) -> np.ndarray:
@@ -179,15 +185,7 @@ def reference_dispersion(counts, b_times, week0, day_level, base, config) -> np.
             continue
         x = x_all[:, keep - m * k :].reshape(n, m, k).sum(axis=2)
         mu = mu_all[:, keep - m * k :].reshape(n, m, k).sum(axis=2)
-        ok = ~(np.isnan(x) | np.isnan(mu))
-        num = np.where(ok, (x - mu) ** 2 - x, 0.0).sum(axis=1)
-        den = np.where(ok, mu**2, 0.0).sum(axis=1)
-        kw = config.dispersion_prior_weight
-        out[:, j] = np.clip(
-            (num + config.dispersion_prior * kw) / (den + kw),
-            config.dispersion_min,
-            config.dispersion_max,
-        )
+        out[:, j] = reference_moment_alpha(x, mu, ~(np.isnan(x) | np.isnan(mu)), config)
     return out
 
 
