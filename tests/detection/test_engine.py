@@ -123,6 +123,28 @@ def test_short_bursts_that_recur_widen_the_band_where_outages_do_not() -> None:
     assert alpha_bursty[0] > 20 * alpha_quiet[0]
 
 
+def test_a_partial_outage_on_a_quiet_series_is_flagged_within_ten_minutes() -> None:
+    # The partial outage at its quietest: 3x a service's one report a minute, for
+    # half an hour, in 24 series. Where its first 10 minutes bring 20 extra reports, it is
+    # flagged within those 10 minutes: a 10-minute test window sees them whole, where a
+    # 15-minute one still holds 5 ordinary minutes. At the bare minimum crowd (15) the
+    # evidence is at the edge of p = 1e-4 on such a series: flagged, within 20 minutes.
+    days, n = 14, 24
+    hist = history(lambda m: np.full(m.shape, 1.0), days, 11, n=n)
+    baseline = fit_baseline(hist, START, MINUTE, CFG)
+    rng = np.random.default_rng(12)
+    rate = np.r_[np.full(10, 1.0), np.full(30, 3.0)]
+    counts = rng.poisson(np.broadcast_to(rate, (n, 40))).astype(float)
+    levels = run_live(baseline, counts, days * DAY_MINUTES, hist)
+
+    extra = counts[:, 10:20].sum(axis=1) - 10.0
+    flagged = levels[:, 10:] >= POSSIBLE
+    assert levels[:, :10].max() == 0
+    assert (extra >= 20).sum() >= n // 2
+    assert flagged[extra >= 20, :11].any(axis=1).all()  # by the 10th minute after the start
+    assert flagged[extra >= 15, :21].any(axis=1).all()
+
+
 @pytest.mark.parametrize("n_history", [0, 3 * DAY_MINUTES])
 def test_a_brand_new_service_with_a_burst_of_50_reporters_alarms(n_history: int) -> None:
     hist = np.zeros((1, n_history))  # no history at all, or a silent one
