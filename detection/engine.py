@@ -626,13 +626,28 @@ def _unrecorded_outages(
     """Buckets (like ``x``) of stretches that look like an outage nobody recorded: every
     window of ``outage_minutes`` in which at least ``_OUTAGE_SHARE`` of the buckets lie more
     than ``dispersion_trim_z[-1]`` sd (+ 3 reports) above expected, sd from the trimmed
-    one-bucket fit. Short bursts stay: they are the series' noise."""
-    alpha = _trimmed_alpha(x, mu, config, gaps)
-    with np.errstate(invalid="ignore"):  # NaN (not observed) compares False
-        over = x - mu - 3.0
-        var = mu + alpha[:, None] * mu**2
-        beyond = (over > 0) & (over**2 > config.dispersion_trim_z[-1] ** 2 * var)
-    return _dense_stretches(beyond, config.buckets(config.outage_minutes, bucket_seconds))
+    one-bucket fit. Short bursts stay: they are the series' noise.
+
+    Only the trimmed fit's few candidate buckets (more than 3 reports above expected) can lie
+    beyond the cut, and only rows with enough of them to fill a stretch are scanned: the
+    full-width masks and sums were most of the hourly job's time.
+    """
+    n, m = x.shape
+    out = np.zeros((n, m), dtype=bool)
+    width = config.buckets(config.outage_minutes, bucket_seconds)
+    need = max(1, math.ceil(_OUTAGE_SHARE * width))
+    fit = _trimmed_alpha(x, mu, config, gaps)
+    var = fit.mu + fit.alpha[fit.rows] * fit.mu2
+    beyond = fit.over_sq > config.dispersion_trim_z[-1] ** 2 * var
+    rows, cols = fit.rows[beyond], fit.cols[beyond]
+    busy = np.flatnonzero(np.bincount(rows, minlength=n) >= need)
+    if m < width or busy.size == 0:
+        return out
+    sel = np.isin(rows, busy)
+    mask = np.zeros((busy.size, m), dtype=bool)
+    mask[np.searchsorted(busy, rows[sel]), cols[sel]] = True
+    out[busy] = _dense_stretches(mask, width)
+    return out
 
 
 def _dense_stretches(mask: np.ndarray, width: int) -> np.ndarray:
@@ -651,9 +666,21 @@ def _dense_stretches(mask: np.ndarray, width: int) -> np.ndarray:
     return np.cumsum(dense[:, :m], axis=1) > 0
 
 
+class _TrimmedFit(NamedTuple):
+    """``_trimmed_alpha``'s result: the alpha, and the windows a cut may leave out (more
+    than 3 reports above their mean) with their squared excess beyond that slack."""
+
+    alpha: np.ndarray  # (n,)
+    rows: np.ndarray  # the candidate windows' row and column indices
+    cols: np.ndarray
+    over_sq: np.ndarray  # (x - mu - 3)^2 of each candidate
+    mu: np.ndarray
+    mu2: np.ndarray
+
+
 def _trimmed_alpha(
     x: np.ndarray, mu: np.ndarray, config: EngineConfig, gaps: bool = True
-) -> np.ndarray:
+) -> _TrimmedFit:
     """An outlier-proof alpha from window sums (NaN: not observed; ``gaps`` False: there are
     none): a robust start, then the trimming passes of ``dispersion_trim_z``. Only the
     one-bucket cut of ``_unrecorded_outages`` uses it.
@@ -666,16 +693,19 @@ def _trimmed_alpha(
     valid = ~(np.isnan(x) | np.isnan(mu)) if gaps else None
     if gaps:
         x, mu = np.where(valid, x, 0.0), np.where(valid, mu, 0.0)
-    excess = x - mu
-    term = excess**2 - x
-    mu2 = mu**2
     alpha = _robust_alpha(x, mu, valid, config)
-    maybe = excess > 3.0  # windows a cut may leave out (an invalid one has x = mu = 0)
-    num_kept = np.where(maybe, 0.0, term).sum(axis=1)  # invalid windows add 0: x = mu = 0
-    den_kept = np.where(maybe, 0.0, mu2).sum(axis=1)
-    rows, cols = np.nonzero(maybe)
-    over = (excess[rows, cols] - 3.0) ** 2  # squared excess beyond a 3-report slack
-    term_c, mu_c, mu2_c = term[rows, cols], mu[rows, cols], mu2[rows, cols]
+    excess = x - mu
+    rows, cols = np.nonzero(excess > 3.0)  # an invalid window has x = mu = 0
+    excess_c = excess[rows, cols]
+    term = np.square(excess, out=excess)  # the term (x - mu)^2 - x, in place
+    term -= x
+    mu2 = np.square(mu)
+    mu_c, mu2_c = mu[rows, cols], mu2[rows, cols]
+    term[rows, cols] = 0.0  # the sums of the windows no cut can leave out (invalid: 0)
+    mu2[rows, cols] = 0.0
+    num_kept, den_kept = term.sum(axis=1), mu2.sum(axis=1)
+    term_c = excess_c**2 - x[rows, cols]
+    over = (excess_c - 3.0) ** 2  # squared excess beyond a 3-report slack
     n = x.shape[0]
     for z_cut in config.dispersion_trim_z:  # generous fit, then trim with it
         # keep windows with x - mu <= z * sd + 3, sd^2 = mu + alpha mu^2 (no sqrt needed)
@@ -683,7 +713,7 @@ def _trimmed_alpha(
         num = num_kept + np.bincount(rows, np.where(ok, term_c, 0.0), minlength=n)
         den = den_kept + np.bincount(rows, np.where(ok, mu2_c, 0.0), minlength=n)
         alpha = _alpha_with_prior(num, den, config)
-    return alpha
+    return _TrimmedFit(alpha, rows, cols, over, mu_c, mu2_c)
 
 
 def _expected_by_day(
