@@ -28,7 +28,11 @@ Public API
     most recent last (k >= the 15-minute window in buckets; NaN = missing). Returns per series
     ``score`` in [0, 1], raw ``level`` (0 ok, 1 possible, 2 outage), ``threshold_15m`` (reports
     per 15 min that would be significant now, for the graph band), ``expected_15m`` (baseline
-    reports per 15 min now) and ``surprise`` (-log10 p-value, Bonferroni-adjusted, best scale).
+    reports per 15 min now), ``surprise`` (-log10 p-value, Bonferroni-adjusted, best scale)
+    and ``level_by_scale`` (the raw level from the shortest scales up to each one).
+``clear_of_closed(level_by_scale, scale_buckets, state, config, bucket_seconds) -> (n,)``
+    The raw level to step the state machine with: after an incident has closed, only the
+    windows that hold none of its reports count (the fit never sees windows over one).
 ``significance_threshold(expected, baseline, window_buckets, config) -> (n,)``
     Report count of a window that would be significant (level possible) given its expected
     sum: the upper edge of the graph band (``threshold_15m`` uses it with 15 minutes).
@@ -38,7 +42,7 @@ bucket_seconds) -> (HysteresisState, level)``
     cycles. ``alarms(state_before, level)``: where that step alarms (a new incident or a
     higher severity; a reopening within ``reopen_minutes`` of a close is the same outage).
 ``live_cycle(recent, recent_start, baseline, state, config) -> (ScoreResult, state, level)``
-    Convenience: expected + score_window + step_state for one live cycle.
+    Convenience: expected + score_window + clear_of_closed + step_state for one live cycle.
 ``score_series(timestamps, values, config, bucket_seconds=None) -> SeriesScores``
     Offline streaming runner for one series (NAB CSVs, ``manage.py score_series``): no
     look-ahead, hourly refits like the live job, the same functions and decisions as live:
@@ -108,7 +112,7 @@ class EngineConfig:
     scales_minutes: tuple[int, ...] = (1, 5, 10, 30, 60, 120, 240)
     # The false-alarm budget (<= 1 false episode per series-month) is held by the crowd and
     # the multiple of normal below, not by the p-value alone: with them, 1e-4 keeps simulated
-    # quiet months (make eval-outages, seven sets of 16 streams) at 0.5-0.8 false episodes per
+    # quiet months (make eval-outages, seven sets of 16 streams) at 0.4-0.7 false episodes per
     # series-month, where 1e-3 gave 3 (development seeds 0-15); 1e-5 without them gave 0.5 but
     # found surges 20 minutes later. The simulator's stray 10-12 report blips are what the
     # crowd floor stops.
@@ -779,6 +783,7 @@ class ScoreResult(NamedTuple):
     threshold_15m: np.ndarray  # reports per 15 min that would be significant (possible) now
     expected_15m: np.ndarray  # baseline reports per 15 min now
     surprise: np.ndarray  # -log10 of the Bonferroni-adjusted p-value of the best scale
+    level_by_scale: np.ndarray  # (n, n_scales) raw level of the scales up to each one
 
 
 def _nb_params(mean: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -815,6 +820,7 @@ def score_window(
     best = np.zeros(n)
     best_excess = np.full(n, -np.inf)
     level = np.zeros(n, dtype=np.int8)
+    level_by_scale = np.zeros((n, len(baseline.scale_buckets)), dtype=np.int8)
     s_possible = -math.log10(config.p_possible)
     s_outage = -math.log10(config.p_outage)
     k_now = min(config.buckets(config.current_minutes, baseline.bucket_seconds), width)
@@ -864,13 +870,14 @@ def score_window(
             np.where((surprise >= s_possible) & big_possible, 1, 0),
         )
         level = np.maximum(level, raw.astype(np.int8))
+        level_by_scale[:, j] = level
     score = 1.0 - np.power(10.0, -best / s_outage)
 
     # The graph band: significance threshold of a 15-minute window now.
     k15 = min(config.buckets(15, baseline.bucket_seconds), width)
     mu15 = expected[:, -k15:].sum(axis=1)
     thr = significance_threshold(mu15, baseline, k15, config)
-    return ScoreResult(score, level, thr, mu15, best)
+    return ScoreResult(score, level, thr, mu15, best, level_by_scale)
 
 
 def significance_threshold(
@@ -972,6 +979,28 @@ def step_state(
     return HysteresisState(level, run1, run2, calm, calm_max, rest, peak), level
 
 
+def clear_of_closed(
+    level_by_scale: np.ndarray,
+    scale_buckets: tuple[int, ...],
+    state: HysteresisState,
+    config: EngineConfig,
+    bucket_seconds: float,
+) -> np.ndarray:
+    """The raw level from the windows that hold no report of an incident closed meanwhile.
+
+    The fit never sees a window over an incident (they are left out of it), so a long window
+    that still reaches back into one that closed an hour ago is tested against a band that
+    was never meant for it. After a close, a window counts once it lies within the new
+    buckets and the ``fall_minutes`` of calm that closed the incident."""
+    reopen = config.buckets(config.reopen_minutes, bucket_seconds)
+    fall = config.buckets(config.fall_minutes, bucket_seconds)
+    after_close = (state.level == OK) & (state.rest > 0)
+    free = np.where(after_close, reopen - state.rest + fall, np.iinfo(np.int32).max)
+    last = np.searchsorted(np.asarray(scale_buckets), free, side="right") - 1
+    rows = np.arange(level_by_scale.shape[0])
+    return np.where(last >= 0, level_by_scale[rows, np.maximum(last, 0)], OK).astype(np.int8)
+
+
 def live_cycle(
     recent: np.ndarray,
     recent_start: object,
@@ -989,7 +1018,9 @@ def live_cycle(
     t0 = float(to_epoch(recent_start))
     times = t0 + np.arange(k) * baseline.bucket_seconds
     result = score_window(recent, baseline.expected(times), baseline, config)
-    state, level = step_state(state, result.level, config, baseline.bucket_seconds)
+    bucket = baseline.bucket_seconds
+    raw = clear_of_closed(result.level_by_scale, baseline.scale_buckets, state, config, bucket)
+    state, level = step_state(state, raw, config, bucket)
     return result, state, level
 
 
@@ -1081,7 +1112,10 @@ def score_series(
         res = score_window(windows[lo:hi], exp_win, baseline.take(np.zeros(hi - lo, int)), config)
         for r in range(hi - lo):
             before = state
-            state, level = step_state(state, res.level[r : r + 1], config, bucket_seconds)
+            raw = clear_of_closed(
+                res.level_by_scale[r : r + 1], baseline.scale_buckets, state, config, bucket_seconds
+            )
+            state, level = step_state(state, raw, config, bucket_seconds)
             confirmed[lo + r] = level[0]
             raised[lo + r] = alarms(before, level)[0]
             scores[lo + r] = res.score[r] if raised[lo + r] else 0.0

@@ -123,7 +123,10 @@ def _scan(
             recent, expected[:, at_col : at_col + recent.shape[1]], baseline, config
         )
         episode = state.peak
-        state, level = engine.step_state(state, score.level, config, 60)
+        raw = engine.clear_of_closed(
+            score.level_by_scale, baseline.scale_buckets, state, config, 60
+        )
+        state, level = engine.step_state(state, raw, config, 60)
         if levels is not None:
             levels[:, col] = level
         at = from_epoch_minute(minute)

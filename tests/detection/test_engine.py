@@ -267,3 +267,27 @@ def test_a_weekly_pattern_is_learnt() -> None:
     start = monday + 3 * 7 * 86_400
     week = baseline.expected(start + np.arange(7) * 86_400 + 12 * 3600)[0]  # noon, Mon..Sun
     np.testing.assert_allclose(week, [30, 30, 30, 30, 30, 6, 6], rtol=0.15)
+
+
+def test_a_long_window_that_still_holds_a_closed_incident_does_not_reopen_it() -> None:
+    # Three weeks of exactly one report a minute, a 10x crash for 30 minutes, then two hours
+    # later a mild bump: alone it is no crowd (10 extra reports), but the 4-hour window still
+    # holds the crash's 270 extra reports. The fit never sees a window
+    # over an incident, so such a window must not count once the incident has closed.
+    days = 21
+    counts = np.ones(days * DAY_MINUTES + 600)
+    crash = days * DAY_MINUTES + 60
+    counts[crash : crash + 30] = 10.0
+    bump = crash + 30 + 120
+    counts[bump : bump + 10] = 2.0  # 10 minutes bring one report more each
+    later = bump + 300  # a real crash five hours later
+    counts[later : later + 20] = 10.0
+    times = START + MINUTE * np.arange(len(counts))
+
+    level = score_series(times, counts, CFG, bucket_seconds=MINUTE).level
+
+    assert level[crash : crash + 30].max() > 0  # the crash is an incident...
+    closed = crash + 30 + int(np.argmax(level[crash + 30 :] == 0))
+    assert closed < bump  # ...that has closed before the bump
+    assert level[closed:later].max() == 0  # the bump does not reopen it
+    assert level[later : later + 5].max() > 0  # a new crash still opens one at once
