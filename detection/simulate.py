@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,9 +46,24 @@ class Stream:
     events: tuple[SimEvent, ...]
     normal: np.ndarray  # (n_minutes,) the rate without events (for inspection)
     rate: np.ndarray  # (n_minutes,) the rate the counts are drawn from (events included)
+    # The noise law, for oracles (bench/oracle_outages.py): ``normal`` is ``smooth`` (rhythm,
+    # growth, news bumps) x ``day_factor`` (one gamma draw per day, variance ``day_alpha``) x
+    # one gamma draw per 15-minute slot (variance ``slot_alpha``).
+    smooth: np.ndarray
+    day_factor: np.ndarray
+    slot_alpha: float
+    day_alpha: float
 
 
-def _normal_rate(rng: np.random.Generator, n: int) -> np.ndarray:
+class _Rhythm(NamedTuple):
+    normal: np.ndarray
+    smooth: np.ndarray
+    day_factor: np.ndarray
+    slot_alpha: float
+    day_alpha: float
+
+
+def _normal_rate(rng: np.random.Generator, n: int) -> _Rhythm:
     minutes = np.arange(n)
     peak = math.exp(rng.uniform(math.log(0.5), math.log(40.0)))  # reports/min at the peak hour
     night = rng.uniform(0.1, 0.3)
@@ -61,16 +77,17 @@ def _normal_rate(rng: np.random.Generator, n: int) -> np.ndarray:
     trend = (1 + growth) ** (minutes / (30 * DAY_MINUTES))
     slot_shape, day_shape = rng.uniform(10, 40), rng.uniform(30, 100)
     slots, days = minutes // 15, minutes // DAY_MINUTES
-    noise = (
-        rng.gamma(slot_shape, 1 / slot_shape, slots[-1] + 1)[slots]
-        * rng.gamma(day_shape, 1 / day_shape, days[-1] + 1)[days]
-    )
-    rate = peak * daily * weekly * trend * noise
+    slot_noise = rng.gamma(slot_shape, 1 / slot_shape, slots[-1] + 1)[slots]
+    day_factor = rng.gamma(day_shape, 1 / day_shape, days[-1] + 1)[days]
+    smooth = peak * daily * weekly * trend
+    rate = smooth * (slot_noise * day_factor)
     # News bumps: 1.2-1.6x for 20-60 minutes, about twice a week. Harmless, not an outage.
     for _ in range(rng.poisson(2 * n / (7 * DAY_MINUTES))):
         at, length = int(rng.integers(0, n)), int(rng.integers(20, 61))
-        rate[at : at + length] *= rng.uniform(1.2, 1.6)
-    return rate
+        bump = rng.uniform(1.2, 1.6)
+        rate[at : at + length] *= bump
+        smooth[at : at + length] *= bump
+    return _Rhythm(rate, smooth, day_factor, 1 / slot_shape, 1 / day_shape)
 
 
 def _blips(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -109,7 +126,8 @@ def simulate_stream(
 ) -> Stream:
     """One stream: ``history_days`` of warm-up, then ``days`` evaluated, with ``kinds`` events."""
     n = (history_days + days) * DAY_MINUTES
-    normal = _normal_rate(rng, n)
+    rhythm = _normal_rate(rng, n)
+    normal = rhythm.normal
     rate = normal.copy()
     scored_from = history_days * DAY_MINUTES
     # Events in separate slices of the evaluated month, so they never overlap.
@@ -130,7 +148,18 @@ def simulate_stream(
     counts = rng.poisson(rate).astype(float) + _blips(rng, n)
     start = 1_735_689_600.0  # 2025-01-01 00:00 UTC, a Wednesday
     events = tuple(sorted(events, key=lambda e: e.start))
-    return Stream(counts, start, scored_from, events, normal, rate)
+    return Stream(
+        counts,
+        start,
+        scored_from,
+        events,
+        normal,
+        rate,
+        rhythm.smooth,
+        rhythm.day_factor,
+        rhythm.slot_alpha,
+        rhythm.day_alpha,
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,3 +43,31 @@ def test_crashes_and_partial_outages_bring_a_crowd_in_their_first_ten_minutes():
 
             assert event.reference == event.start
             assert (s.rate[first] - s.normal[first]).sum() >= MIN_CROWD
+
+
+def test_the_normal_rate_is_the_smooth_rate_times_the_day_and_slot_draws():
+    # What bench/oracle_outages.py relies on: normal = smooth x day draw x slot draw, the
+    # slot draw constant over each 15-minute slot, the day draw over each day.
+    for seed in SEEDS:
+        s = stream(seed)
+        slot_draw = (s.normal / (s.smooth * s.day_factor)).reshape(-1, 15)
+        np.testing.assert_allclose(slot_draw, slot_draw[:, :1] * np.ones((1, 15)), rtol=1e-12)
+        assert np.all(s.day_factor.reshape(-1, 1440) == s.day_factor.reshape(-1, 1440)[:, :1])
+        # Gamma draws with mean 1 and the variances the stream reports.
+        assert 1 / 40 <= s.slot_alpha <= 1 / 10 and 1 / 100 <= s.day_alpha <= 1 / 30
+
+
+def test_an_oracle_of_the_smooth_rate_finds_a_big_partial_outage_at_once():
+    from bench.oracle_outages import first_flag
+    from detection.engine import EngineConfig
+
+    s = stream(1)
+    partial = next(e for e in s.events if e.kind == "partial")
+    counts = s.counts.copy()
+    counts[partial.start : partial.start + 10] += 10 * s.smooth[partial.start] + 10
+    big = type(s)(**{**s.__dict__, "counts": counts})
+
+    assert first_flag(big, partial, False, EngineConfig()) is not None
+    expected = (s.smooth * s.day_factor).round()  # what the day oracle expects, no event
+    quiet = type(s)(**{**s.__dict__, "counts": expected})
+    assert first_flag(quiet, partial, True, EngineConfig()) is None
