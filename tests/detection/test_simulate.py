@@ -4,6 +4,8 @@ they double the reports."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from detection.simulate import MIN_CROWD, simulate_stream
@@ -65,9 +67,9 @@ def test_an_oracle_of_the_smooth_rate_finds_a_big_partial_outage_at_once():
     partial = next(e for e in s.events if e.kind == "partial")
     counts = s.counts.copy()
     counts[partial.start : partial.start + 10] += 10 * s.smooth[partial.start] + 10
-    big = type(s)(**{**s.__dict__, "counts": counts})
+    big = dataclasses.replace(s, counts=counts)
 
     assert first_flag(big, partial, False, EngineConfig()) is not None
     expected = (s.smooth * s.day_factor).round()  # what the day oracle expects, no event
-    quiet = type(s)(**{**s.__dict__, "counts": expected})
+    quiet = dataclasses.replace(s, counts=expected)
     assert first_flag(quiet, partial, True, EngineConfig()) is None
