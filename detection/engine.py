@@ -948,7 +948,9 @@ def step_state(
 ) -> tuple[HysteresisState, np.ndarray]:
     """Advance the state machine by one bucket. Returns (new state, confirmed level).
 
-    A level is raised once the raw level has reached it for ``rise_minutes`` in a row; it is
+    A level is raised once the raw level has reached it for ``rise_minutes`` in a row (an
+    incident opens at the highest level that held; while the outage level has begun but not
+    yet held, the opening waits for it, at most ``rise_minutes`` less one bucket); it is
     lowered (to the highest raw level seen meanwhile) once the raw level has stayed below it
     for ``fall_minutes`` in a row. A single noisy bucket therefore neither opens nor closes.
     The episode (``rest``, ``peak``) lasts until ``reopen_minutes`` after the last close;
@@ -963,6 +965,11 @@ def step_state(
     run2 = np.where(raw >= OUTAGE, state.run_outage + 1, 0).astype(np.int32)
     target = np.where(run2 >= rise, OUTAGE, np.where(run1 >= rise, POSSIBLE, OK)).astype(np.int8)
     level = state.level
+    # One notification per outage: an incident opens at the severity that held. While the
+    # outage level has begun but not yet held (at most rise - 1 buckets), the opening waits
+    # for it instead of opening as possible and raising a bucket later (two alarms).
+    waiting = (level == OK) & (target == POSSIBLE) & (run2 > 0)
+    target = np.where(waiting, OK, target).astype(np.int8)
     up = target > level
     level = np.where(up, target, level).astype(np.int8)
     below = raw < level

@@ -214,6 +214,16 @@ def test_a_reopening_at_a_higher_severity_alarms() -> None:
     assert sum(alarmed) == 2  # the opening, and the outage never reached before
 
 
+def test_an_outage_confirmed_a_minute_after_possible_opens_once_as_an_outage() -> None:
+    levels, alarmed = run_alarms([0, 1, 2, 2, 2, 2])
+    assert levels == [0, 0, 0, 2, 2, 2]  # waits the minute that decides the severity...
+    assert sum(alarmed) == 1  # ...and notifies once, not "possible" then "outage"
+    levels, alarmed = run_alarms([0, 1, 2, 1, 1, 1])
+    assert levels == [0, 0, 0, 1, 1, 1] and sum(alarmed) == 1  # the outage did not hold
+    levels, alarmed = run_alarms([1, 1, 1, 2, 2, 2])
+    assert levels == [0, 1, 1, 1, 2, 2] and sum(alarmed) == 2  # a later escalation alarms
+
+
 def test_half_again_the_usual_volume_is_not_an_outage_whatever_its_p_value() -> None:
     # 1.3x of a large steady volume is overwhelmingly significant for a Poisson baseline, but
     # a busy day is not an outage: the level needs a multiple of normal (min_ratio_possible).
