@@ -33,6 +33,9 @@ Public API
 ``clear_of_closed(level_by_scale, scale_buckets, state, config, bucket_seconds) -> (n,)``
     The raw level to step the state machine with: after an incident has closed, only the
     windows that hold none of its reports count (the fit never sees windows over one).
+``advance(state, level_by_scale, scale_buckets, config, bucket_seconds) -> (state, level)``
+    ``clear_of_closed`` then ``step_state``: one bucket of the live decision, as the live
+    cycle, the minute scan of ``detection.services`` and ``score_series`` all take it.
 ``significance_threshold(expected, baseline, window_buckets, config) -> (n,)``
     Report count of a window that would be significant (level possible) given its expected
     sum: the upper edge of the graph band (``threshold_15m`` uses it with 15 minutes).
@@ -42,7 +45,7 @@ bucket_seconds) -> (HysteresisState, level)``
     cycles. ``alarms(state_before, level)``: where that step alarms (a new incident or a
     higher severity; a reopening within ``reopen_minutes`` of a close is the same outage).
 ``live_cycle(recent, recent_start, baseline, state, config) -> (ScoreResult, state, level)``
-    Convenience: expected + score_window + clear_of_closed + step_state for one live cycle.
+    Convenience: expected + score_window + advance for one live cycle.
 ``score_series(timestamps, values, config, bucket_seconds=None) -> SeriesScores``
     Offline streaming runner for one series (NAB CSVs, ``manage.py score_series``): no
     look-ahead, hourly refits like the live job, the same functions and decisions as live:
@@ -1008,6 +1011,20 @@ def clear_of_closed(
     return np.where(last >= 0, level_by_scale[rows, np.maximum(last, 0)], OK).astype(np.int8)
 
 
+def advance(
+    state: HysteresisState,
+    level_by_scale: np.ndarray,
+    scale_buckets: tuple[int, ...],
+    config: EngineConfig,
+    bucket_seconds: float,
+) -> tuple[HysteresisState, np.ndarray]:
+    """One bucket of the live decision from a scoring cycle's ``level_by_scale``: the raw
+    level of the windows clear of a closed incident (``clear_of_closed``), then the
+    hysteresis step (``step_state``). Returns (new state, confirmed level)."""
+    raw = clear_of_closed(level_by_scale, scale_buckets, state, config, bucket_seconds)
+    return step_state(state, raw, config, bucket_seconds)
+
+
 def live_cycle(
     recent: np.ndarray,
     recent_start: object,
@@ -1025,9 +1042,9 @@ def live_cycle(
     t0 = float(to_epoch(recent_start))
     times = t0 + np.arange(k) * baseline.bucket_seconds
     result = score_window(recent, baseline.expected(times), baseline, config)
-    bucket = baseline.bucket_seconds
-    raw = clear_of_closed(result.level_by_scale, baseline.scale_buckets, state, config, bucket)
-    state, level = step_state(state, raw, config, bucket)
+    state, level = advance(
+        state, result.level_by_scale, baseline.scale_buckets, config, baseline.bucket_seconds
+    )
     return result, state, level
 
 
@@ -1119,10 +1136,9 @@ def score_series(
         res = score_window(windows[lo:hi], exp_win, baseline.take(np.zeros(hi - lo, int)), config)
         for r in range(hi - lo):
             before = state
-            raw = clear_of_closed(
-                res.level_by_scale[r : r + 1], baseline.scale_buckets, state, config, bucket_seconds
+            state, level = advance(
+                state, res.level_by_scale[r : r + 1], baseline.scale_buckets, config, bucket_seconds
             )
-            state, level = step_state(state, raw, config, bucket_seconds)
             confirmed[lo + r] = level[0]
             raised[lo + r] = alarms(before, level)[0]
             scores[lo + r] = res.score[r] if raised[lo + r] else 0.0

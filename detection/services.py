@@ -123,10 +123,9 @@ def _scan(
             recent, expected[:, at_col : at_col + recent.shape[1]], baseline, config
         )
         episode = state.peak
-        raw = engine.clear_of_closed(
-            score.level_by_scale, baseline.scale_buckets, state, config, 60
+        state, level = engine.advance(
+            state, score.level_by_scale, baseline.scale_buckets, config, 60
         )
-        state, level = engine.step_state(state, raw, config, 60)
         if levels is not None:
             levels[:, col] = level
         at = from_epoch_minute(minute)
