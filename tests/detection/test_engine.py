@@ -42,7 +42,11 @@ def run_live(
 ) -> np.ndarray:
     """Feed ``counts`` (n, m) minute by minute after the history; return confirmed levels."""
     window = max(CFG.scale_buckets(MINUTE))
-    data = np.concatenate([history_tail[:, -(window - 1) :], counts], axis=1)
+    tail = history_tail[:, -(window - 1) :]
+    # A tail shorter than the longest window is silent before it: every window ends at the
+    # minute being fed, never after it.
+    tail = np.pad(tail, ((0, 0), (window - 1 - tail.shape[1], 0)))
+    data = np.concatenate([tail, counts], axis=1)
     state = init_state(counts.shape[0])
     levels = []
     for i in range(counts.shape[1]):
