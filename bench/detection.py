@@ -116,7 +116,7 @@ def naive_cycle(
 ) -> None:
     """The same maths, one series at a time, scipy called per series and scale."""
     times = NOW - WIDTH * BUCKET + np.arange(WIDTH) * BUCKET
-    k_now = CFG.buckets(CFG.current_minutes, BUCKET)
+    spans = (CFG.buckets(CFG.rise_minutes, BUCKET), CFG.buckets(CFG.current_minutes, BUCKET))
     s_pos, s_out = -math.log10(CFG.p_possible), -math.log10(CFG.p_outage)
     adjust = math.log10(len(baseline.scale_buckets))
     for i in range(recent.shape[0]):
@@ -128,10 +128,9 @@ def naive_cycle(
             size = 1 / one.dispersion[0, j]
             s = -stats.nbinom.logsf(x - 1, size, size / (size + mu)) / math.log(10) - adjust
             s = max(s, 0.0) if x > mu else 0.0
-            if k > k_now and recent[i, -k_now:].sum() - exp[-k_now:].sum() < (
-                0.5 * (x - mu) * k_now / k
-            ):
-                s = 0.0
+            for kr in spans:
+                if k > kr and recent[i, -kr:].sum() - exp[-kr:].sum() < 0.5 * (x - mu) * kr / k:
+                    s = 0.0
             best = max(best, s * min(max((x - mu) / CFG.min_excess_possible, 0), 1))
             if s >= s_out and x - mu >= CFG.min_excess_outage:
                 raw = 2

@@ -132,7 +132,9 @@ class EngineConfig:
     min_ratio_outage: float = 2.0  # ...and for "outage"
     current_minutes: float = 15.0  # the latest minutes a longer window must still be high in
     # --- hysteresis ---------------------------------------------------------------------------
-    rise_minutes: float = 2.0  # a raised raw level must hold this long to open/raise
+    # A raised raw level must hold this long to open/raise; a window longer than this must
+    # still be high in its latest ``rise_minutes`` (at least one bucket) to count.
+    rise_minutes: float = 2.0
     fall_minutes: float = 15.0  # and be gone this long to lower/close
     # An incident that re-opens within this time of closing is the same outage: it reopens
     # without a new alarm (one notification per outage; CAD OSE and ARTime, the strongest NAB
@@ -827,6 +829,10 @@ def score_window(
     s_possible = -math.log10(config.p_possible)
     s_outage = -math.log10(config.p_outage)
     k_now = min(config.buckets(config.current_minutes, baseline.bucket_seconds), width)
+    recent_spans = {
+        min(config.buckets(minutes, baseline.bucket_seconds), width)
+        for minutes in (config.rise_minutes, config.current_minutes)
+    }
     # Sums of the latest k buckets for every k in one pass: cumulative sums from the end.
     x_last = np.cumsum(recent[:, ::-1], axis=1)
     mu_last = np.cumsum(expected[:, ::-1], axis=1)
@@ -843,12 +849,18 @@ def score_window(
         # Clip: logsf can underflow to -inf for absurd spikes; keep the value finite.
         surprise = np.clip(surprise, 0.0, 1e4)
         excess = x - mu
-        if k > k_now:
-            # A long window speaks of now only while its latest minutes still carry at least
-            # half their share of its excess (a steady excess carries all of it, a ramp more,
-            # an excess that is over none): an incident closes when the reports fall back.
-            latest = x_last[:, k_now - 1] - mu_last[:, k_now - 1]
-            surprise = np.where(latest >= 0.5 * excess * k_now / k, surprise, 0.0)
+        # A window speaks of now only while its latest buckets still carry at least half
+        # their share of its excess (a steady excess carries all of it, a ramp more, an
+        # excess that is over none), over two spans: the latest ``current_minutes``, so an
+        # incident closes when the reports fall back; and the latest ``rise_minutes`` (at
+        # least one bucket), so it opens only while the excess goes on. Without the second, a
+        # window carries a spike that has already fallen back for as many buckets as it is
+        # long, and the rise counts that one bucket twice: on 5-minute counts a single burst
+        # bucket opened an incident through the 10- and 30-minute windows.
+        for kr in recent_spans:
+            if k > kr:
+                latest = x_last[:, kr - 1] - mu_last[:, kr - 1]
+                surprise = np.where(latest >= 0.5 * excess * kr / k, surprise, 0.0)
         # Soft volume and ratio gates for the score (hard gates for the levels below). The
         # multiple of normal is the present one (the latest ``current_minutes``): a longer
         # window only adds evidence, its average lags a ramp that is at twice normal now.

@@ -305,3 +305,23 @@ def test_a_long_window_that_still_holds_a_closed_incident_does_not_reopen_it() -
     assert closed < bump  # ...that has closed before the bump
     assert level[closed:later].max() == 0  # the bump does not reopen it
     assert level[later : later + 5].max() > 0  # a new crash still opens one at once
+
+
+def test_a_single_five_minute_burst_that_falls_back_opens_no_incident() -> None:
+    # Four days of 5-minute counts around 40, then a burst of 400 in one bucket. Where the
+    # next bucket is ordinary again the burst has fallen back: the 10- and 30-minute windows
+    # still hold it, but one bucket is not an outage (the rise must not count it twice).
+    # Where it holds for a second bucket, an incident opens then.
+    rng = np.random.default_rng(8)
+    n = 4 * 288 + 24
+    minutes = np.arange(n) * 5
+    values = rng.poisson(daily_rate(40.0, minutes)).astype(float)
+    burst = 4 * 288
+    values[burst] = 400.0
+    values[burst + 1 :] = np.round(daily_rate(40.0, minutes[burst + 1 :]))
+    timestamps = START + minutes * MINUTE
+    assert score_series(timestamps, values, CFG).label[burst:].max() == 0
+
+    values[burst + 1] = 400.0
+    held = score_series(timestamps, values, CFG)
+    assert held.label[burst + 1] == 1
