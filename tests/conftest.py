@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -26,6 +28,16 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def one_rate_window():
+    """The rate limits count fixed windows (a minute in these tests): a run of requests that
+    crossed a minute's end would start a fresh budget halfway, a 201 among the expected 429s.
+    Time stands still in the middle of the current minute (``_fresh_cache`` has already
+    cleared the counters)."""
+    with time_machine.travel(time.time() // 60 * 60 + 30, tick=False):
+        yield
 
 
 @pytest.fixture

@@ -106,7 +106,7 @@ def test_networks_are_slash_24_for_ipv4_clients_and_slash_48_for_ipv6_ones(addre
 
 @pytest.mark.django_db
 @with_throttle_rates(reports="100/min", reports_network="3/min")
-def test_a_network_is_limited_even_when_it_rotates_addresses(api_client):
+def test_a_network_is_limited_even_when_it_rotates_addresses(api_client, one_rate_window):
     ServiceFactory(slug="chatgpt", problems=["login"])
     body = {"service": "chatgpt", "problem": "login", "country": "IN"}
     codes = [

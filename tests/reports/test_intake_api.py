@@ -217,7 +217,9 @@ def test_no_raw_address_is_stored(api_client, chatgpt):
 
 
 @with_throttle_rates(reports="2/min")
-def test_too_many_reports_from_one_address_get_429_with_retry_after(api_client, chatgpt):
+def test_too_many_reports_from_one_address_get_429_with_retry_after(
+    api_client, chatgpt, one_rate_window
+):
     body = {"service": "chatgpt", "problem": "login", "country": "IN"}
     codes = [post(api_client, body, HTTP_USER_AGENT=f"ua-{i}").status_code for i in range(3)]
     response = post(api_client, body, HTTP_USER_AGENT="ua-x")

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 
 import pytest
-import time_machine
 from django.conf import settings
 from django.db import connection
 
@@ -124,21 +122,6 @@ def app_service():
 
 
 needs_redis = pytest.mark.skipif(not settings.REDIS_URL, reason="the intake's limits live in Redis")
-
-
-@pytest.fixture
-def one_rate_window(settings):
-    """The limits count fixed windows (a minute here): a storm that crossed a minute's end
-    would start a fresh budget halfway, a 201 among the expected 429s. Time stands still in
-    the middle of the current minute, and the counters an earlier run left are cleared."""
-    import redis
-
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter(match="*throttle:*"):
-        client.delete(key)
-    client.close()
-    with time_machine.travel(time.time() // 60 * 60 + 30, tick=False):
-        yield
 
 
 @needs_redis

@@ -127,7 +127,7 @@ def test_healthz_fails_while_the_catalogue_is_locked(client):
 
 
 @with_throttle_rates(admin_login="3/min")
-def test_admin_login_attempts_are_throttled(client):
+def test_admin_login_attempts_are_throttled(client, one_rate_window):
     codes = [
         client.post("/admin/login/", {"username": "a", "password": f"guess{i}"}).status_code
         for i in range(5)
@@ -137,7 +137,7 @@ def test_admin_login_attempts_are_throttled(client):
 
 
 @with_throttle_rates(reports="3/min", reports_network="10/min")
-def test_refused_tries_on_the_drf_path_do_not_spend_the_network_budget(api_client):
+def test_refused_tries_on_the_drf_path_do_not_spend_the_network_budget(api_client, one_rate_window):
     ServiceFactory(slug="chatgpt", problems=["login"])
     body = {"service": "chatgpt", "problem": "login", "country": "IN"}
 

@@ -115,7 +115,7 @@ def test_filled_honeypot_is_refused(browser, chatgpt):
 
 
 @with_throttle_rates(reports="1/min")
-def test_form_posts_are_rate_limited_per_address(browser, chatgpt):
+def test_form_posts_are_rate_limited_per_address(browser, chatgpt, one_rate_window):
     form = {"problem": "login", "country": "IN"}
     browser.post("/status/chatgpt/report/", form)
     response = browser.post("/status/chatgpt/report/", form)
