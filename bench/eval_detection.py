@@ -12,7 +12,8 @@ optimiser picks on the other four, and the held-out file is scored with it. The 
 labels have no threshold to choose, so their leave-one-file-out score equals the plain one.
 Then scores the same way, as extra validation, seven volume-like files of NAB's other
 categories (bench/data/nab_extra, see its README): no constant was chosen on them.
-Writes the "nab" section of docs/accuracy.json.
+Also sorts the engine labels' false rows by the issue's outage shapes
+(``bench/nab_false_alarms.py``). Writes the "nab" section of docs/accuracy.json.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.accuracy import update_accuracy  # noqa: E402
+from bench.nab_false_alarms import KINDS, false_alarm_kinds  # noqa: E402
 from detection.scoring import score_file  # noqa: E402
 
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
@@ -187,6 +189,11 @@ def main() -> None:
         print(
             f"engine labels: precision {precision:.2f} ({tp_alarms}/{alarms} alarms in windows), "
             f"mean delay {d_start:.1f} h after window start ({d_centre:+.1f} h vs centre)"
+        )
+        kinds = false_alarm_kinds(results, nab_dir)
+        print(
+            "engine labels' false rows by shape (bench/nab_false_alarms.py): "
+            + ", ".join(f"{kind} {kinds[kind]}" for kind in KINDS)
         )
         loo = leave_one_out(nab_dir, results)
         print(
