@@ -132,7 +132,7 @@ def test_a_partial_outage_on_a_quiet_series_is_flagged_within_ten_minutes() -> N
     # half an hour, in 24 series. Where its first 10 minutes bring 20 extra reports, it is
     # flagged within those 10 minutes: a 10-minute test window sees them whole, where a
     # 15-minute one still holds 5 ordinary minutes. At the bare minimum crowd (15) the
-    # evidence is at the edge of p = 1e-4 on such a series: flagged, within 20 minutes.
+    # evidence is at the edge of p = 2e-4 on such a series: flagged, within 20 minutes.
     days, n = 14, 24
     hist = history(lambda m: np.full(m.shape, 1.0), days, 11, n=n)
     baseline = fit_baseline(hist, START, MINUTE, CFG)

@@ -189,7 +189,7 @@ def test_methodology_shows_the_measured_figures_and_the_detector_settings(
 
     assert "72.8" in page and "62.9" in page
     assert "90 %" in page and "0.4" in page
-    assert "once in 10,000 is a possible problem" in page
+    assert "once in 5,000 is a possible problem" in page
     assert "reach 1.5 times the expected number for a possible problem and 2 times" in page
     assert "comes back within 12 hours of ending is the same outage" in page
     assert "The first 24 hours of every incident are left out" in page
