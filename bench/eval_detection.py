@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.accuracy import update_accuracy  # noqa: E402
-from bench.nab_false_alarms import KINDS, false_alarm_kinds  # noqa: E402
+from bench.nab_false_alarms import (  # noqa: E402
+    KINDS,
+    false_alarm_kinds,
+    probation_rows,
+    window_mask,
+)
 from detection.scoring import score_file  # noqa: E402
 
 PROFILES = ("standard", "reward_low_FP_rate", "reward_low_FN_rate")
@@ -87,13 +91,12 @@ def label_stats(nab_dir: Path, results: Path) -> tuple[float, float, float, int,
         rows = np.genfromtxt(path, delimiter=",", names=True, dtype=None, encoding="utf-8")
         times = np.array([datetime.fromisoformat(s).timestamp() for s in rows["timestamp"]])
         label = rows["label"].astype(bool)
-        probation = min(math.floor(0.15 * len(label)), 750)
-        label[:probation] = False
+        label[: probation_rows(len(label))] = False
         onsets = np.flatnonzero(label & ~np.r_[False, label[:-1]])
         inside = np.zeros(len(times), dtype=bool)
         for a, b in spans:
             ta, tb = datetime.fromisoformat(a).timestamp(), datetime.fromisoformat(b).timestamp()
-            in_w = (times >= ta) & (times <= tb)
+            in_w = window_mask(times, [a, b])
             inside |= in_w
             hits = np.flatnonzero(in_w & label)
             if len(hits):

@@ -8,7 +8,7 @@ the hour that ended 15 minutes before the rise (so that a ramp is not its own re
 
 - crash-shaped: >= 8x at the rise and >= 3x on average over its first 30 minutes (the issue's
   crash: 8-60x within 1-3 minutes, for 30 minutes or more);
-- partial-shaped: >= 3x on average over 20 minutes, no 5 minutes under 2x, >= 15 extra
+- partial-shaped: >= 3x on average over 20 minutes, no bucket under 2x, >= 15 extra
   reports in the first 10 (the issue's partial outage: 3-5x for 20-60 minutes, >= 15 extra
   reports in its first 10);
 - at the partial deadline: >= 3x with >= 15 extra reports over the first 10 minutes, back down
@@ -64,6 +64,17 @@ def classify(values: np.ndarray, row: int, bucket_minutes: float) -> str:
     return "other"
 
 
+def probation_rows(n_rows: int) -> int:
+    """NAB's probation: its scorer leaves out the first min(floor(0.15 * rows), 750) rows."""
+    return min(math.floor(0.15 * n_rows), 750)
+
+
+def window_mask(times: np.ndarray, span: list[str]) -> np.ndarray:
+    """Rows (epoch seconds ``times``) inside one NAB window [start, end], ends included."""
+    ta, tb = (datetime.fromisoformat(s).timestamp() for s in span)
+    return (times >= ta) & (times <= tb)
+
+
 def false_alarm_kinds(results: Path, nab_dir: Path) -> Counter[str]:
     """Kinds of the scored label=1 rows outside every window, over the result files."""
     windows = json.loads((nab_dir / "windows.json").read_text())
@@ -77,10 +88,9 @@ def false_alarm_kinds(results: Path, nab_dir: Path) -> Counter[str]:
         times = np.array([datetime.fromisoformat(r["timestamp"]).timestamp() for r in rows])
         values = np.array([float(r["value"]) for r in rows])
         label = np.array([r["label"] == "1" for r in rows])
-        label[: min(math.floor(0.15 * len(rows)), 750)] = False  # NAB's probation
-        for a, b in spans:
-            ta, tb = (datetime.fromisoformat(s).timestamp() for s in (a, b))
-            label &= ~((times >= ta) & (times <= tb))
+        label[: probation_rows(len(rows))] = False
+        for span in spans:
+            label &= ~window_mask(times, span)
         bucket_minutes = float(np.median(np.diff(times))) / 60.0
         for row in np.flatnonzero(label):
             kinds[classify(values, int(row), bucket_minutes)] += 1
