@@ -53,6 +53,9 @@ class Stream:
     day_factor: np.ndarray
     slot_alpha: float
     day_alpha: float
+    # The news bumps' multiplier (1 outside them): ``smooth / bumps`` is the rhythm and growth
+    # alone, what an oracle that news surprises as it surprises the engine knows.
+    bumps: np.ndarray
 
 
 class _Rhythm(NamedTuple):
@@ -61,6 +64,7 @@ class _Rhythm(NamedTuple):
     day_factor: np.ndarray
     slot_alpha: float
     day_alpha: float
+    bumps: np.ndarray
 
 
 def _normal_rate(rng: np.random.Generator, n: int) -> _Rhythm:
@@ -82,12 +86,14 @@ def _normal_rate(rng: np.random.Generator, n: int) -> _Rhythm:
     smooth = peak * daily * weekly * trend
     rate = smooth * (slot_noise * day_factor)
     # News bumps: 1.2-1.6x for 20-60 minutes, about twice a week. Harmless, not an outage.
+    bumps = np.ones(n)
     for _ in range(rng.poisson(2 * n / (7 * DAY_MINUTES))):
         at, length = int(rng.integers(0, n)), int(rng.integers(20, 61))
         bump = rng.uniform(1.2, 1.6)
         rate[at : at + length] *= bump
         smooth[at : at + length] *= bump
-    return _Rhythm(rate, smooth, day_factor, 1 / slot_shape, 1 / day_shape)
+        bumps[at : at + length] *= bump
+    return _Rhythm(rate, smooth, day_factor, 1 / slot_shape, 1 / day_shape, bumps)
 
 
 def _blips(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -159,6 +165,7 @@ def simulate_stream(
         rhythm.day_factor,
         rhythm.slot_alpha,
         rhythm.day_alpha,
+        rhythm.bumps,
     )
 
 

@@ -73,3 +73,21 @@ def test_an_oracle_of_the_smooth_rate_finds_a_big_partial_outage_at_once():
     expected = (s.smooth * s.day_factor).round()  # what the day oracle expects, no event
     quiet = dataclasses.replace(s, counts=expected)
     assert first_flag(quiet, partial, True, EngineConfig()) is None
+
+
+def test_the_news_bumps_are_the_smooth_rate_over_the_rhythm():
+    # What bench/oracle_budget.py's rhythm oracle relies on: smooth / bumps is the rhythm and
+    # growth alone, bumps is 1 outside the news and 1.2-1.6x (or a product) inside.
+    bumped = 0
+    for seed in SEEDS:
+        s = stream(seed)
+        inside = s.bumps > 1
+        bumped += inside.any()
+
+        assert (~inside).any()
+        assert (s.bumps[inside] >= 1.2).all() and (s.bumps >= 1).all()
+        rhythm = s.smooth / s.bumps
+        steps = rhythm[1:] / rhythm[:-1]
+        same_day = (np.arange(1, len(rhythm)) % 1440) != 0  # weekends step at midnight
+        assert np.abs(steps[same_day] - 1).max() < 0.05  # a minute moves the rhythm little
+    assert bumped >= len(SEEDS) // 2  # about two a week
