@@ -65,10 +65,24 @@ def _block_sumsq(cum: np.ndarray, a: np.ndarray, b: np.ndarray, width: int) -> n
     return np.where(first == last, (cum[b] - cum[a]) ** 2, left**2 + right**2 + middle)
 
 
+def window_alpha(stream: Stream, cum: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The oracle's negative binomial alpha of the windows [a, b) (minute indices), ``cum``:
+    its cumulative mean with a leading 0. Var = mu + slot_alpha * sum of slot shares^2 +
+    day_alpha * sum of day shares^2: one gamma draw per slot and per day, neither known."""
+    mu = cum[b] - cum[a]
+    var = (
+        mu
+        + stream.slot_alpha * _block_sumsq(cum, a, b, SLOT_MINUTES)
+        + stream.day_alpha * _block_sumsq(cum, a, b, DAY_MINUTES)
+    )
+    return np.maximum((var - mu) / mu**2, 1e-9)
+
+
 def best_surprise(stream: Stream, mean: np.ndarray, config: engine.EngineConfig) -> np.ndarray:
     """Per minute from ``scored_from``: the largest -log10 p over the scales whose window
-    passes the engine's gates (0 where none does), under the oracle's negative binomial:
-    Var = mu + slot_alpha * sum of slot shares^2 + day_alpha * sum of day shares^2."""
+    passes the engine's gates (0 where none does), under the oracle's negative binomial
+    (``window_alpha``). Decides as ``engine.score_window`` does with the same expected counts
+    and alphas (tests/bench/test_oracle_budget.py holds them together)."""
     counts = stream.counts
     cx, cm = np.r_[0.0, np.cumsum(counts)], np.r_[0.0, np.cumsum(mean)]
     now = np.arange(stream.scored_from, len(counts))
@@ -92,14 +106,7 @@ def best_surprise(stream: Stream, mean: np.ndarray, config: engine.EngineConfig)
         idx = np.flatnonzero(ok)
         if idx.size == 0:
             continue
-        a = b[idx] - k
-        var = (
-            mu[idx]
-            + stream.slot_alpha * _block_sumsq(cm, a, b[idx], SLOT_MINUTES)
-            + stream.day_alpha * _block_sumsq(cm, a, b[idx], DAY_MINUTES)
-        )
-        alpha = np.maximum((var - mu[idx]) / mu[idx] ** 2, 1e-9)
-        size = 1.0 / alpha
+        size = 1.0 / window_alpha(stream, cm, b[idx] - k, b[idx])
         p = size / (size + mu[idx])
         surprise = -stats.nbinom.logsf(x[idx] - 1.0, size, p) / math.log(10.0)
         best[idx] = np.maximum(best[idx], surprise)
