@@ -151,16 +151,12 @@ def extra_validation(nab_dir: Path, results: Path) -> dict[str, float]:
     """Scores on bench/data/nab_extra, where no constant was chosen: optimised threshold,
     leave-one-file-out and the engine's labels, standard profile."""
     score_dir(EXTRA, results)
-    windows = EXTRA / "windows.json"
-    opt = run_scorer(nab_dir, results, "--profile", "standard", windows=windows)
-    lab = run_scorer(nab_dir, results, "--profile", "standard", "--use-labels", windows=windows)
-    hits = sum(f["tp"] for f in lab["standard"]["files"].values())
-    windows_n = hits + sum(f["fn"] for f in lab["standard"]["files"].values())
-    fp = sum(f["fp"] for f in lab["standard"]["files"].values())
+    scores, lab = _standard_scores(nab_dir, results, EXTRA / "windows.json")
+    hits = sum(f["tp"] for f in lab["files"].values())
+    windows_n = hits + sum(f["fn"] for f in lab["files"].values())
+    fp = sum(f["fp"] for f in lab["files"].values())
     return {
-        "standard": opt["standard"]["score"],
-        "loo": leave_one_out(nab_dir, results, windows)["standard"],
-        "labels": lab["standard"]["score"],
+        **scores,
         "label_hits": hits,
         "windows": windows_n,
         "label_fp": fp,
@@ -198,13 +194,22 @@ def _thinned_once(nab_dir: Path, results: Path, seed: int) -> dict[str, float]:
         (data / path.name).write_text("timestamp,value\n" + "\n".join(lines) + "\n")
     out = results / "scored"
     score_dir(data, out)
-    opt = run_scorer(nab_dir, out, "--profile", "standard")
-    lab = run_scorer(nab_dir, out, "--profile", "standard", "--use-labels")
-    return {
+    return _standard_scores(nab_dir, out)[0]
+
+
+def _standard_scores(
+    nab_dir: Path, results: Path, windows: Path | None = None
+) -> tuple[dict[str, float], dict]:
+    """The standard profile's optimised, leave-one-file-out and engine-label scores of a
+    results dir (windows: NAB_DIR's unless given), and the labels' full report."""
+    opt = run_scorer(nab_dir, results, "--profile", "standard", windows=windows)
+    lab = run_scorer(nab_dir, results, "--profile", "standard", "--use-labels", windows=windows)
+    scores = {
         "standard": opt["standard"]["score"],
-        "loo": leave_one_out(nab_dir, out)["standard"],
+        "loo": leave_one_out(nab_dir, results, windows)["standard"],
         "labels": lab["standard"]["score"],
     }
+    return scores, lab["standard"]
 
 
 def main() -> None:
