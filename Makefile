@@ -122,7 +122,7 @@ bench-detection: install
 eval-detection: install
 	$(DEV_ENV) $(BIN)/python bench/eval_detection.py
 
-# Recall, delay and false alarms on simulated report streams (detection.simulate).
+# Recall, delay and false alarms on simulated report streams (bench.simulate).
 eval-outages: install
 	$(BIN)/python bench/eval_outages.py
 

@@ -1,4 +1,4 @@
-"""Recall and delay of the detector on simulated report streams (detection.simulate).
+"""Recall and delay of the detector on simulated report streams (bench.simulate).
 
 Usage: python bench/eval_outages.py [--streams N] [--seed S] [--no-write]
 
@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.accuracy import update_accuracy  # noqa: E402
+from bench.simulate import DEADLINES, StreamResult, evaluate_levels, simulate_stream  # noqa: E402
 from detection.engine import score_series  # noqa: E402
-from detection.simulate import DEADLINES, StreamResult, evaluate_levels, simulate_stream  # noqa: E402
 
 
 def run_stream(seed: int) -> StreamResult:

@@ -10,7 +10,7 @@ the latest ``current_minutes``, a window counts only while its latest ``rise_min
 ``current_minutes`` carry half their share of its excess) and the engine's hysteresis
 (``engine.step_state``), over a range of significances, and scores the levels as ``make
 eval-outages`` does (``simulate.evaluate_levels``). Instead of a fitted baseline each oracle
-knows the simulator's noise law (``detection.simulate.Stream``) and:
+knows the simulator's noise law (``bench.simulate.Stream``) and:
 
 - ``rhythm``: the daily and weekly rhythm and growth, not the news bumps (news surprises it
   as it surprises the engine), nor the day's or the 15-minute slot's noise draw;
@@ -35,14 +35,14 @@ from scipy import stats
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from detection import engine  # noqa: E402
-from detection.simulate import (  # noqa: E402
+from bench.simulate import (  # noqa: E402
     DEADLINES,
     Stream,
     StreamResult,
     evaluate_levels,
     simulate_stream,
 )
+from detection import engine  # noqa: E402
 
 ORACLES = ("rhythm", "profile")
 P_GRID = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)

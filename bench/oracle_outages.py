@@ -8,7 +8,7 @@ deadline, the same windows as the engine (``EngineConfig.scales_minutes``) with 
 a crowd of ``min_excess_possible`` extra reports, ``min_ratio_possible`` x the expected count
 of the latest ``current_minutes``, and a negative binomial tail below ``p_possible`` after the
 Bonferroni correction over the scales. Instead of a fitted baseline it knows the simulator's
-noise law (``detection.simulate.Stream``):
+noise law (``bench.simulate.Stream``):
 
 - ``profile``: the smooth rate (daily and weekly rhythm, growth, news bumps), not the day's
   or the 15-minute slot's noise draw: the window's variance adds both noises;
@@ -31,8 +31,8 @@ from scipy import stats
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.simulate import DEADLINES, SimEvent, Stream, simulate_stream  # noqa: E402
 from detection.engine import EngineConfig  # noqa: E402
-from detection.simulate import DEADLINES, SimEvent, Stream, simulate_stream  # noqa: E402
 
 SLOT_MINUTES = 15  # the simulator's slot noise is one draw per 15 minutes
 DAY_MINUTES = 1440

@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 
 from bench.oracle_budget import _block_sumsq, best_surprise, window_alpha
+from bench.simulate import simulate_stream
 from detection.engine import Baseline, EngineConfig, score_window
-from detection.simulate import simulate_stream
 
 
 def test_block_shares_squared_are_summed_block_by_block():

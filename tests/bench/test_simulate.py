@@ -8,7 +8,7 @@ import dataclasses
 
 import numpy as np
 
-from detection.simulate import MIN_CROWD, simulate_stream
+from bench.simulate import MIN_CROWD, simulate_stream
 
 SEEDS = range(8)
 
