@@ -124,7 +124,7 @@ def _scan(
         )
         episode = state.peak
         state, level = engine.advance(
-            state, score.level_by_scale, baseline.scale_buckets, config, 60
+            state, score.level_by_scale, baseline.scale_buckets, config, 60, score.fast_by_scale
         )
         if levels is not None:
             levels[:, col] = level

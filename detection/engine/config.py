@@ -35,6 +35,12 @@ class EngineConfig:
     level_halflife_days: float = 1.0  # ...with this half-life (adapts to growth and decline)
     level_prior_reports: float = 30.0  # day levels and weekday factors: prior worth N reports
     prior_rate_per_minute: float = 0.01  # floor of the expected rate (new or silent services)
+    # A service watched only minutes has no normal yet: its mean rate is shrunk towards the
+    # floor with a prior worth this much observed time (the refit period: a normal learnt
+    # from less than an hour is mostly prior). On a fresh install the first fit runs seconds
+    # after the first burst of reports; without this it took that burst as the service's
+    # normal (375 expected per 15 minutes for a service with 40 reports in its whole life).
+    prior_minutes: float = 60.0
     # --- dispersion (negative binomial, Var = mu + alpha * mu^2, per series and time scale) --
     dispersion_days: float = 14.0
     dispersion_prior: float = 0.3  # alpha for series without enough history (bursty by default)
@@ -81,6 +87,25 @@ class EngineConfig:
     min_ratio_possible: float = 1.5  # window reports / expected for "possible"...
     min_ratio_outage: float = 2.0  # ...and for "outage"
     current_minutes: float = 15.0  # the latest minutes a longer window must still be high in
+    # --- what makes an excess an incident (issue 26: quiet on noise it was not tuned to) ------
+    # A crowd now: a window longer than ``current_minutes`` counts only while its latest
+    # ``current_minutes`` alone hold ``min_excess_possible`` extra reports. The counting caps
+    # let one client add at most 5 and one network at most 9 reports to any quarter hour
+    # (reports/counting.py), so no window of the detector, however long, can be opened by one
+    # client or one network dripping under the caps for hours.
+    # How long an excess must last: one below ``min_ratio_fast`` times normal (3x: the
+    # smallest multiple of a partial outage; crashes are 8-60x) must hold ``sustain_minutes``
+    # before it is an incident: a link shared or a newsletter sent brings a burst of a few
+    # minutes at 1.5-2.5x, which is not worth a message, while a surge that matters holds
+    # (its goal is 30 minutes after it doubles). The multiple is read on windows of at least
+    # ``fast_minutes`` (the crash deadline), not on one noisy minute.
+    min_ratio_fast: float = 3.0
+    sustain_minutes: float = 15.0
+    fast_minutes: float = 5.0
+    # No noise is this multiple of a series' expectation, whatever dispersion its history
+    # showed: a window at 50x expected, with a crowd, is an outage at any bucket size (a fit
+    # on a few hours of 15-minute buckets, or one that saw a burst, can be too wide to say so).
+    certain_ratio: float = 50.0
     # --- hysteresis ---------------------------------------------------------------------------
     # A raised raw level must hold this long to open/raise; a window longer than this must
     # still be high in its latest ``rise_minutes`` (at least one bucket) to count.

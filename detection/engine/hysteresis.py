@@ -50,8 +50,13 @@ def step_state(
     raw_level: np.ndarray,
     config: EngineConfig | None = None,
     bucket_seconds: float = 60.0,
+    fast: np.ndarray | None = None,
 ) -> tuple[HysteresisState, np.ndarray]:
     """Advance the state machine by one bucket. Returns (new state, confirmed level).
+
+    ``fast``: where the raised raw level is at least ``min_ratio_fast`` times normal
+    (``ScoreResult.fast_by_scale``); elsewhere a level needs ``sustain_minutes`` of raised raw
+    level instead of ``rise_minutes``. None: every excess is fast (the rise alone).
 
     A level is raised once the raw level has reached it for ``rise_minutes`` in a row (an
     incident opens at the highest level that held; while the outage level has begun but not
@@ -65,15 +70,19 @@ def step_state(
     raw = np.asarray(raw_level).astype(np.int8)
     # At least two buckets whatever their width: one noisy bucket must never open an incident.
     rise = max(2, config.buckets(config.rise_minutes, bucket_seconds))
+    need = rise
+    if fast is not None:
+        sustain = max(rise, config.buckets(config.sustain_minutes, bucket_seconds))
+        need = np.where(np.asarray(fast, dtype=bool), rise, sustain)
     fall = config.buckets(config.fall_minutes, bucket_seconds)
     run1 = np.where(raw >= POSSIBLE, state.run_possible + 1, 0).astype(np.int32)
     run2 = np.where(raw >= OUTAGE, state.run_outage + 1, 0).astype(np.int32)
-    target = np.where(run2 >= rise, OUTAGE, np.where(run1 >= rise, POSSIBLE, OK)).astype(np.int8)
+    target = np.where(run2 >= need, OUTAGE, np.where(run1 >= need, POSSIBLE, OK)).astype(np.int8)
     level = state.level
     # One notification per outage: an incident opens at the severity that held. While the
     # outage level has begun but not yet held (at most rise - 1 buckets), the opening waits
     # for it instead of opening as possible and raising a bucket later (two alarms).
-    waiting = (level == OK) & (target == POSSIBLE) & (run2 > 0)
+    waiting = (level == OK) & (target == POSSIBLE) & (run2 > need - rise)
     target = np.where(waiting, OK, target).astype(np.int8)
     up = target > level
     level = np.where(up, target, level).astype(np.int8)
@@ -119,12 +128,17 @@ def advance(
     scale_buckets: tuple[int, ...],
     config: EngineConfig,
     bucket_seconds: float,
+    fast_by_scale: np.ndarray | None = None,
 ) -> tuple[HysteresisState, np.ndarray]:
-    """One bucket of the live decision from a scoring cycle's ``level_by_scale``: the raw
-    level of the windows clear of a closed incident (``clear_of_closed``), then the
-    hysteresis step (``step_state``). Returns (new state, confirmed level)."""
+    """One bucket of the live decision from a scoring cycle's ``level_by_scale`` (and
+    ``fast_by_scale``, how far above normal): the raw level of the windows clear of a closed
+    incident (``clear_of_closed``), then the hysteresis step (``step_state``). Returns (new
+    state, confirmed level)."""
     raw = clear_of_closed(level_by_scale, scale_buckets, state, config, bucket_seconds)
-    return step_state(state, raw, config, bucket_seconds)
+    fast = None
+    if fast_by_scale is not None:  # the same windows' verdict on the multiple
+        fast = clear_of_closed(fast_by_scale, scale_buckets, state, config, bucket_seconds) > 0
+    return step_state(state, raw, config, bucket_seconds, fast)
 
 
 def incident_mask(

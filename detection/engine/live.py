@@ -28,6 +28,11 @@ def live_cycle(
     times = t0 + np.arange(k) * baseline.bucket_seconds
     result = score_window(recent, baseline.expected(times), baseline, config)
     state, level = advance(
-        state, result.level_by_scale, baseline.scale_buckets, config, baseline.bucket_seconds
+        state,
+        result.level_by_scale,
+        baseline.scale_buckets,
+        config,
+        baseline.bucket_seconds,
+        result.fast_by_scale,
     )
     return result, state, level

@@ -89,11 +89,19 @@ def score_series(
         for r in range(hi - lo):
             before = state
             state, level = advance(
-                state, res.level_by_scale[r : r + 1], baseline.scale_buckets, config, bucket_seconds
+                state,
+                res.level_by_scale[r : r + 1],
+                baseline.scale_buckets,
+                config,
+                bucket_seconds,
+                res.fast_by_scale[r : r + 1],
             )
             confirmed[lo + r] = level[0]
             raised[lo + r] = alarms(before, level)[0]
             scores[lo + r] = res.score[r] if raised[lo + r] else 0.0
             run = run + 1 if level[0] > OK else 0
             excluded[idx[lo + r]] = 0 < run <= cap
+            if run == 1:  # as the live incident: it started when its raised run began
+                onset = int(state.run_possible[0])
+                excluded[idx[max(lo + r - onset + 1, 0)] : idx[lo + r]] = True
     return SeriesScores(scores, raised.astype(np.int8), confirmed)

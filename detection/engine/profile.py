@@ -155,6 +155,15 @@ def fit_profile(
         level = np.where(wsum > 0, np.nansum(dw * day_level, axis=1) / wsum, 1.0)
     level = np.where(np.isfinite(level) & (level > 0), level, 1.0)
 
+    # Little observed time: the mean rate shrinks towards the floor (``prior_minutes``).
+    # Its estimate reports / observed becomes (reports + floor * k) / (observed + k); the
+    # profile keeps its shape. Weeks of history move by a few parts in ten thousand.
+    reports, seen_buckets = sums.sum(axis=1), observed.sum(axis=1)
+    k = config.prior_minutes * 60.0 / bucket_seconds
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shrink = seen_buckets * (reports + base.floor * k) / (reports * (seen_buckets + k))
+    shrink = np.where((reports > 0) & np.isfinite(shrink), shrink, 1.0)
+    profile = profile * shrink[:, None]
     base = dataclasses.replace(base, profile=profile, level=level)
     # The dispersion stage measures residuals against the level the live test would have used
     # on each day (from the days before it), not the day's own level: the day-to-day error of

@@ -21,6 +21,10 @@ class ScoreResult(NamedTuple):
     expected_15m: np.ndarray  # baseline reports per 15 min now
     surprise: np.ndarray  # -log10 of the Bonferroni-adjusted p-value of the best scale
     level_by_scale: np.ndarray  # (n, n_scales) raw level of the scales up to each one
+    # (n, n_scales) whether a raised scale up to each one is at least ``min_ratio_fast`` times
+    # normal (on windows of ``fast_minutes`` or more): such an excess opens after
+    # ``rise_minutes``, a milder one after ``sustain_minutes`` (``step_state``).
+    fast_by_scale: np.ndarray | None = None
 
 
 def _nb_params(mean: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,9 +62,12 @@ def score_window(
     best_excess = np.full(n, -np.inf)
     level = np.zeros(n, dtype=np.int8)
     level_by_scale = np.zeros((n, len(baseline.scale_buckets)), dtype=np.int8)
+    fast = np.zeros(n, dtype=bool)
+    fast_by_scale = np.zeros((n, len(baseline.scale_buckets)), dtype=bool)
     s_possible = -math.log10(config.p_possible)
     s_outage = -math.log10(config.p_outage)
     k_now = min(config.buckets(config.current_minutes, baseline.bucket_seconds), width)
+    k_fast = min(config.buckets(config.fast_minutes, baseline.bucket_seconds), width)
     recent_spans = {
         min(config.buckets(minutes, baseline.bucket_seconds), width)
         for minutes in (config.rise_minutes, config.current_minutes)
@@ -89,10 +96,12 @@ def score_window(
         # window carries a spike that has already fallen back for as many buckets as it is
         # long, and the rise counts that one bucket twice: on 5-minute counts a single burst
         # bucket opened an incident through the 10- and 30-minute windows.
+        current = np.ones(n, dtype=bool)
         for kr in recent_spans:
             if k > kr:
                 latest = x_last[:, kr - 1] - mu_last[:, kr - 1]
-                surprise = np.where(latest >= 0.5 * excess * kr / k, surprise, 0.0)
+                current &= latest >= 0.5 * excess * kr / k
+        surprise = np.where(current, surprise, 0.0)
         # Soft volume and ratio gates for the score (hard gates for the levels below). The
         # multiple of normal is the present one (the latest ``current_minutes``): a longer
         # window only adds evidence, its average lags a ramp that is at twice normal now.
@@ -109,22 +118,32 @@ def score_window(
         )
         best = np.maximum(best, gated)
         best_excess = np.maximum(best_excess, excess)
-        big_possible = (excess >= config.min_excess_possible) & (ratio >= config.min_ratio_possible)
-        big_outage = (excess >= config.min_excess_outage) & (ratio >= config.min_ratio_outage)
+        # A crowd now (``current_minutes``; the same as the window's excess up to that length).
+        crowd = x_last[:, kr - 1] - mu_last[:, kr - 1] >= config.min_excess_possible
+        big_possible = (
+            crowd & (excess >= config.min_excess_possible) & (ratio >= config.min_ratio_possible)
+        )
+        big_outage = (
+            crowd & (excess >= config.min_excess_outage) & (ratio >= config.min_ratio_outage)
+        )
+        certain = big_outage & current & (x >= config.certain_ratio * mu)
         raw = np.where(
-            (surprise >= s_outage) & big_outage,
+            ((surprise >= s_outage) & big_outage) | certain,
             OUTAGE,
             np.where((surprise >= s_possible) & big_possible, 1, 0),
         )
         level = np.maximum(level, raw.astype(np.int8))
         level_by_scale[:, j] = level
+        if k >= k_fast:
+            fast |= (raw > 0) & (ratio >= config.min_ratio_fast)
+        fast_by_scale[:, j] = fast
     score = 1.0 - np.power(10.0, -best / s_outage)
 
     # The graph band: significance threshold of a 15-minute window now.
     k15 = min(config.buckets(15, baseline.bucket_seconds), width)
     mu15 = expected[:, -k15:].sum(axis=1)
     thr = significance_threshold(mu15, baseline, k15, config)
-    return ScoreResult(score, level, thr, mu15, best, level_by_scale)
+    return ScoreResult(score, level, thr, mu15, best, level_by_scale, fast_by_scale)
 
 
 def significance_threshold(

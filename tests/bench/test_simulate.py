@@ -7,8 +7,9 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 
-from bench.simulate import MIN_CROWD, simulate_stream
+from bench.simulate import DAY_MINUTES, MIN_CROWD, evaluate_levels, family_factor, simulate_stream
 
 SEEDS = range(8)
 
@@ -91,3 +92,45 @@ def test_the_news_bumps_are_the_smooth_rate_over_the_rhythm():
         same_day = (np.arange(1, len(rhythm)) % 1440) != 0  # weekends step at midnight
         assert np.abs(steps[same_day] - 1).max() < 0.05  # a minute moves the rhythm little
     assert bumped >= len(SEEDS) // 2  # about two a week
+
+
+def test_the_base_family_is_the_stream_the_seeds_always_gave():
+    a = simulate_stream(np.random.default_rng(4), history_days=7, days=9)
+    b = simulate_stream(np.random.default_rng(4), history_days=7, days=9, family="base")
+
+    assert np.array_equal(a.counts, b.counts)
+    assert a.events == b.events
+
+
+def test_each_family_changes_only_the_ordinary_rate_as_described():
+    n = 60 * DAY_MINUTES
+    rng = np.random.default_rng(9)
+    drift = family_factor("drift", rng, n)
+    doubling = family_factor("doubling", rng, n)
+    bursts = family_factor("bursts", rng, n)
+    holidays = family_factor("holidays", rng, n)
+
+    assert drift.min() >= 0.8 and drift.max() <= 1.2
+    assert doubling[30 * DAY_MINUTES] == pytest.approx(2.0)
+    assert bursts[bursts > 1].min() >= 1.5  # bursts and flashes, never a dip
+    days = holidays.reshape(-1, DAY_MINUTES)
+    assert (days == days[:, :1]).all()  # whole days
+    assert ((days[:, 0] == 1.0) | (days[:, 0] <= 0.7) | (days[:, 0] >= 1.2)).all()
+    with pytest.raises(ValueError, match="unknown family"):
+        family_factor("outage", rng, n)
+
+
+def test_a_false_episode_that_reaches_outage_is_counted_apart():
+    s = stream(1)
+    level = np.zeros(len(s.counts), dtype=np.int8)
+    quiet = s.scored_from + 10
+    while any(e.start - 200 <= quiet <= e.end + 200 for e in s.events):
+        quiet += 60
+    level[quiet : quiet + 5] = 1
+    level[quiet + 5 : quiet + 8] = 2
+    level[quiet + 100 : quiet + 103] = 1
+
+    result = evaluate_levels(s, level)
+
+    assert result.false_alarms == 2
+    assert result.false_outages == 1
