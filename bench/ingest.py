@@ -262,14 +262,14 @@ def stored_reports(env: dict) -> int:
 
 def bench_env(**overrides: str) -> dict:
     """The server's environment for a load test from one address: a fresh bench database,
-    and off whatever would refuse one client (see README, "For a load test")."""
+    and off whatever would refuse one client (see docs/benchmarks.md, "For a load test")."""
     return {
         **os.environ,
         "DATABASE_URL": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "SECRET_KEY": "bench-only-not-secret",
         "PORT": str(PORT),
-        # One load generator, one address: switch off what would refuse it (README).
+        # One load generator, one address: switch off what would refuse it (docs/benchmarks.md).
         "REPORT_RATE_LIMIT": "",
         "REPORT_NETWORK_RATE_LIMIT": "",
         "API_RATE_LIMIT": "",
