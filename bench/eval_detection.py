@@ -216,6 +216,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("nab_dir", nargs="?", default=str(REPO.parent / "shared/data/nab"))
     parser.add_argument("--keep", help="write results here instead of a temp dir")
+    parser.add_argument("--no-write", action="store_true", help="do not update accuracy.json")
     args = parser.parse_args()
     nab_dir = Path(args.nab_dir).resolve()
     csvs = sorted(nab_dir.glob("*.csv"))
@@ -272,31 +273,32 @@ def main() -> None:
                 )
             )
         )
-        update_accuracy(
-            "nab",
-            {
-                "dev": {
-                    "standard": round(opt["standard"]["score"], 2),
-                    "low_fp": round(opt["reward_low_FP_rate"]["score"], 2),
-                    "low_fn": round(opt["reward_low_FN_rate"]["score"], 2),
-                    "labels": round(lab["standard"]["score"], 2),
+        if not args.no_write:
+            update_accuracy(
+                "nab",
+                {
+                    "dev": {
+                        "standard": round(opt["standard"]["score"], 2),
+                        "low_fp": round(opt["reward_low_FP_rate"]["score"], 2),
+                        "low_fn": round(opt["reward_low_FN_rate"]["score"], 2),
+                        "labels": round(lab["standard"]["score"], 2),
+                    },
+                    "loo": {
+                        "standard": round(loo["standard"], 2),
+                        "labels": round(lab["standard"]["score"], 2),
+                    },
+                    "extra": {
+                        "standard": round(extra["standard"], 2),
+                        "loo": round(extra["loo"], 2),
+                        "labels": round(extra["labels"], 2),
+                    },
+                    "thinned": {
+                        "standard": round(thin["standard"], 2),
+                        "loo": round(thin["loo"], 2),
+                        "labels": round(thin["labels"], 2),
+                    },
                 },
-                "loo": {
-                    "standard": round(loo["standard"], 2),
-                    "labels": round(lab["standard"]["score"], 2),
-                },
-                "extra": {
-                    "standard": round(extra["standard"], 2),
-                    "loo": round(extra["loo"], 2),
-                    "labels": round(extra["labels"], 2),
-                },
-                "thinned": {
-                    "standard": round(thin["standard"], 2),
-                    "loo": round(thin["loo"], 2),
-                    "labels": round(thin["labels"], 2),
-                },
-            },
-        )
+            )
         print(
             f"nab-dev: standard {opt['standard']['score']:.1f} "
             f"low-fp {opt['reward_low_FP_rate']['score']:.1f} "
