@@ -22,11 +22,32 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NAB = ROOT.parent / "shared/data/nab"
+NAB_EXTRA = ROOT / "bench/data/nab_extra"
+
+
+def tiny_nab(tmp: Path) -> tuple[str, ...]:
+    """eval_detection.py's arguments for two DEV files and the two smallest extra files (each
+    dir with its windows.json and NAB's scorer, which leaves out the files it lacks), and one
+    thinned draw."""
+    dirs = []
+    for name, source, files in (
+        ("dev", NAB, sorted(NAB.glob("*.csv"))[:2]),
+        ("extra", NAB_EXTRA, sorted(NAB_EXTRA.glob("*.csv"), key=lambda p: p.stat().st_size)[:2]),
+    ):
+        folder = tmp / name
+        folder.mkdir()
+        for path in [*files, source / "windows.json", NAB / "score.py"]:
+            (folder / path.name).symlink_to(path)
+        dirs.append(str(folder))
+    return (dirs[0], "--extra", dirs[1], "--thin-draws", "1")
 
 
 @dataclass(frozen=True)
@@ -35,13 +56,21 @@ class Script:
     args: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     timeout: int = 600
+    # More arguments, made in a temporary dir of the run (tiny inputs).
+    inputs: Callable[[Path], tuple[str, ...]] | None = None
 
 
 SCRIPTS = (
     Script("eval-outages", ("bench/eval_outages.py", "--streams", "1", "--no-write")),
     Script("oracle-outages", ("bench/oracle_outages.py", "--streams", "1")),
     Script("oracle-budget", ("bench/oracle_budget.py", "--streams", "1")),
-    Script("eval-detection", ("bench/eval_detection.py", "--no-write"), {"DEBUG": "1"}),
+    Script(
+        "eval-detection",
+        ("bench/eval_detection.py", "--no-write"),
+        {"DEBUG": "1"},
+        timeout=900,
+        inputs=tiny_nab,
+    ),
     Script(
         "bench-detection",
         (
@@ -78,8 +107,14 @@ SCRIPTS = (
 def run(script: Script) -> tuple[int, str, float]:
     """Run one script; its exit code (124: stopped after its time), last line and seconds."""
     started = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        more = script.inputs(Path(tmp)) if script.inputs else ()
+        return _run(script, more, started)
+
+
+def _run(script: Script, more: tuple[str, ...], started: float) -> tuple[int, str, float]:
     process = subprocess.Popen(
-        [sys.executable, *script.args],
+        [sys.executable, *script.args, *more],
         cwd=ROOT,
         env={**os.environ, **script.env},
         stdout=subprocess.PIPE,
