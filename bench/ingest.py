@@ -89,7 +89,10 @@ def bodies(env: dict) -> str:
     return "\n".join(line for line in out.splitlines() if line.startswith("{"))
 
 
-def wait_until_up(timeout: float = 60) -> None:
+def wait_until_up(timeout: float | None = None) -> None:
+    # bin/serve migrates, loads the catalogue and collects static files first: on a loaded
+    # machine (bench-smoke beside other jobs) that alone can take minutes.
+    timeout = timeout or float(os.environ.get("BENCH_UP_SECONDS", "60"))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

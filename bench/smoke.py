@@ -116,7 +116,8 @@ def _run(script: Script, more: tuple[str, ...], started: float) -> tuple[int, st
     process = subprocess.Popen(
         [sys.executable, *script.args, *more],
         cwd=ROOT,
-        env={**os.environ, **script.env},
+        # Servers get minutes to come up: bin/serve migrates and collects static files first.
+        env={**os.environ, "BENCH_UP_SECONDS": "300", **script.env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
