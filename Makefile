@@ -14,6 +14,7 @@ DEMO_ENV := SITE_URL=$(or $(SITE_URL),http://$(HOST):$(PORT))
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
 .PHONY: install lock run serve bench-tools bench-ingest bench-faults bench-scaleout bench-abuse test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
+.PHONY: docs bench-smoke
 
 install: $(STAMP)
 
@@ -125,6 +126,17 @@ eval-detection: install
 # Recall, delay and false alarms on simulated report streams (bench.simulate).
 eval-outages: install
 	$(BIN)/python bench/eval_outages.py
+
+# The documentation site (mkdocs.yml, docs/) into var/site; --strict: a broken link fails.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# Every bench-* and eval-* script at a tiny size, failing on any error (CI runs it), so none
+# rots between the runs that measure. Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL),
+# wrk and nginx; bench-faults restarts the local servers. BENCH_SMOKE picks some by name.
+# Last line: bench-smoke: N of N ran
+bench-smoke: install bench-tools
+	$(BIN)/python bench/smoke.py $(BENCH_SMOKE)
 
 clean:
 	rm -rf var $(VENV)

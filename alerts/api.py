@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from alerts.serializers import SubscriptionCreateSerializer, SubscriptionSerializer
 from alerts.services import subscription_create
 from alerts.throttling import SUBSCRIBE_THROTTLES
-from reports.throttling import AnonymousClientThrottle
+from common.throttling import AnonymousClientThrottle
 
 
 class SubscriptionCreateApi(APIView):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from common.clients import network_key
-from reports.throttling import SharedLimitThrottle
+from common.throttling import SharedLimitThrottle
 
 
 class SubscribeThrottle(SharedLimitThrottle):

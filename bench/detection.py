@@ -16,6 +16,10 @@ What is timed:
   Then the Celery tasks themselves (``refresh_baselines``, ``detect_spikes``,
   ``roll_up_hourly_counts``, run with ``apply()``), each in a fresh process: wall time of the
   task and the process's peak resident memory (``ru_maxrss``, Python and Django included).
+  The live cycle twice, each in a fresh process that decodes the fit first (``cycle``), then
+  as a worker runs it every minute (``steady cycle``, the summary's last figure): in a process
+  that has decoded the fit and scored the minute before, the next minute, writing only the
+  status rows whose published values changed.
 - Live cycle maths, for ALL N*M + N series: expected counts of the last 15 minutes from the baseline
   profile arrays, the 1/5/15-minute negative-binomial tests, the 15-minute threshold band and
   one hysteresis step. The baselines for the cycle are synthetic profile arrays of realistic
@@ -317,7 +321,7 @@ def _task(name: str):
     }[name]
 
 
-STAGES = {"fit", "cycle", "roll-up", "graph"}
+STAGES = {"fit", "cycle", "steady", "roll-up", "graph"}
 
 
 def run_stage(stage: str) -> None:
@@ -326,6 +330,28 @@ def run_stage(stage: str) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_before = usage.ru_utime + usage.ru_stime
     started = time.perf_counter()
+    if stage == "steady":
+        # What a worker does every minute: the fit is decoded (a previous cycle of the same
+        # process), and the next minute is scored and only its changed status rows written.
+        from detection.models import DetectionCursor
+        from detection.services import detect_spikes
+        from outages.models import Status
+
+        now = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(seconds=1)
+        DetectionCursor.objects.update_or_create(
+            pk=1, defaults={"last_minute": now - timedelta(minutes=3)}
+        )
+        detect_spikes(now - timedelta(minutes=1))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_before = usage.ru_utime + usage.ru_stime
+        started = time.perf_counter()
+        detect_spikes(now)
+        wall = time.perf_counter() - started
+        result = Status.objects.filter(updated_at=now).count()  # rows this cycle wrote
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime - cpu_before
+        print(json.dumps({"wall": wall, "peak_mb": _peak_mb(), "result": result, "cpu": cpu}))
+        return
     if stage == "graph":
         from detection.models import SeriesBaseline
         from detection.selectors import baseline_band
@@ -440,6 +466,12 @@ def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: boo
             f"{fit['result']} series: first {cycles[0]['wall']:.1f} s, then "
             f"{cycle['wall']:.1f} s ({cycle['result']} min scored), peak {cycle['peak_mb']:.0f} MB"
         )
+        steady = _stage("steady", env)
+        print(
+            f"live cycle in a worker that has decoded the fit, the next minute: "
+            f"{steady['wall']:.2f} s ({steady['cpu']:.2f} s CPU), {steady['result']:,} status "
+            f"rows written of {fit['result']:,}"
+        )
         graph = _stage("graph", env)
         print(f"graph band of one series (one day, 5-min buckets): {graph['wall'] * 1e3:.0f} ms")
         print(f"hourly rows now: {HourlyReportCount.objects.count():,}; load: {os.getloadavg()}")
@@ -450,7 +482,8 @@ def real_jobs(n_services: int, n_countries: int, history_days: int, keep_db: boo
     return (
         f"; real {fit['result']} series: fit {fit['wall']:.0f} s, peak {fit['peak_mb']:.0f} MB; "
         f"cycle {cycle['wall']:.1f} s, peak {cycle['peak_mb']:.0f} MB; "
-        f"graph {graph['wall'] * 1e3:.0f} ms"
+        f"graph {graph['wall'] * 1e3:.0f} ms; steady cycle {steady['wall']:.1f} s, "
+        f"{steady['result']} rows written"
     )
 
 

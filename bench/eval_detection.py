@@ -147,11 +147,11 @@ def score_dir(data: Path, results: Path) -> None:
         list(pool.map(_score_one, jobs))
 
 
-def extra_validation(nab_dir: Path, results: Path) -> dict[str, float]:
+def extra_validation(nab_dir: Path, results: Path, extra: Path = EXTRA) -> dict[str, float]:
     """Scores on bench/data/nab_extra, where no constant was chosen: optimised threshold,
     leave-one-file-out and the engine's labels, standard profile."""
-    score_dir(EXTRA, results)
-    scores, lab = _standard_scores(nab_dir, results, EXTRA / "windows.json")
+    score_dir(extra, results)
+    scores, lab = _standard_scores(nab_dir, results, extra / "windows.json")
     hits = sum(f["tp"] for f in lab["files"].values())
     windows_n = hits + sum(f["fn"] for f in lab["files"].values())
     fp = sum(f["fp"] for f in lab["files"].values())
@@ -171,11 +171,13 @@ THIN_FRACTION = 0.25
 THIN_SEEDS = (2026, 2027, 2028)
 
 
-def thinned_validation(nab_dir: Path, results: Path) -> dict[str, list[float]]:
+def thinned_validation(
+    nab_dir: Path, results: Path, seeds: tuple[int, ...] = THIN_SEEDS
+) -> dict[str, list[float]]:
     """Per score (optimised threshold, leave-one-file-out, engine labels; standard profile),
     its value on each thinning of ``THIN_SEEDS``."""
     out: dict[str, list[float]] = {"standard": [], "loo": [], "labels": []}
-    for seed in THIN_SEEDS:
+    for seed in seeds:
         for key, value in _thinned_once(nab_dir, results / str(seed), seed).items():
             out[key].append(value)
     return out
@@ -216,6 +218,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("nab_dir", nargs="?", default=str(REPO.parent / "shared/data/nab"))
     parser.add_argument("--keep", help="write results here instead of a temp dir")
+    parser.add_argument("--no-write", action="store_true", help="do not update accuracy.json")
+    # bench-smoke: a NAB_DIR and an --extra dir of two files each, one thinned draw.
+    parser.add_argument("--extra", default=str(EXTRA), help="the extra validation's NAB files")
+    parser.add_argument("--thin-draws", type=int, default=len(THIN_SEEDS), choices=(1, 2, 3))
     args = parser.parse_args()
     nab_dir = Path(args.nab_dir).resolve()
     csvs = sorted(nab_dir.glob("*.csv"))
@@ -251,18 +257,20 @@ def main() -> None:
             "leave-one-file-out (threshold optimised on the other four files): "
             + " ".join(f"{profile} {score:.2f}" for profile, score in loo.items())
         )
-        extra = extra_validation(nab_dir, results / "extra")
+        extra_dir = Path(args.extra).resolve()
+        extra = extra_validation(nab_dir, results / "extra", extra_dir)
         print(
-            f"extra validation ({len(list(EXTRA.glob('*.csv')))} NAB files outside realTweets, "
+            f"extra validation ({len(list(extra_dir.glob('*.csv')))} NAB files outside realTweets, "
             f"no constant chosen on them): standard {extra['standard']:.2f}, "
             f"leave-one-file-out {extra['loo']:.2f}, engine labels {extra['labels']:.2f} "
             f"({extra['label_hits']}/{extra['windows']} windows, {extra['label_fp']} FP rows)"
         )
-        spread = thinned_validation(nab_dir, results / "thinned")
+        seeds = THIN_SEEDS[: args.thin_draws]
+        spread = thinned_validation(nab_dir, results / "thinned", seeds)
         thin = {key: float(np.mean(values)) for key, values in spread.items()}
         print(
             f"thinned DEV (every count kept with probability {THIN_FRACTION:g}, same windows; "
-            f"mean of {len(THIN_SEEDS)} draws, range): "
+            f"mean of {len(seeds)} draws, range): "
             + ", ".join(
                 f"{name} {thin[key]:.2f} ({min(spread[key]):.1f}-{max(spread[key]):.1f})"
                 for key, name in (
@@ -272,31 +280,32 @@ def main() -> None:
                 )
             )
         )
-        update_accuracy(
-            "nab",
-            {
-                "dev": {
-                    "standard": round(opt["standard"]["score"], 2),
-                    "low_fp": round(opt["reward_low_FP_rate"]["score"], 2),
-                    "low_fn": round(opt["reward_low_FN_rate"]["score"], 2),
-                    "labels": round(lab["standard"]["score"], 2),
+        if not args.no_write:
+            update_accuracy(
+                "nab",
+                {
+                    "dev": {
+                        "standard": round(opt["standard"]["score"], 2),
+                        "low_fp": round(opt["reward_low_FP_rate"]["score"], 2),
+                        "low_fn": round(opt["reward_low_FN_rate"]["score"], 2),
+                        "labels": round(lab["standard"]["score"], 2),
+                    },
+                    "loo": {
+                        "standard": round(loo["standard"], 2),
+                        "labels": round(lab["standard"]["score"], 2),
+                    },
+                    "extra": {
+                        "standard": round(extra["standard"], 2),
+                        "loo": round(extra["loo"], 2),
+                        "labels": round(extra["labels"], 2),
+                    },
+                    "thinned": {
+                        "standard": round(thin["standard"], 2),
+                        "loo": round(thin["loo"], 2),
+                        "labels": round(thin["labels"], 2),
+                    },
                 },
-                "loo": {
-                    "standard": round(loo["standard"], 2),
-                    "labels": round(lab["standard"]["score"], 2),
-                },
-                "extra": {
-                    "standard": round(extra["standard"], 2),
-                    "loo": round(extra["loo"], 2),
-                    "labels": round(extra["labels"], 2),
-                },
-                "thinned": {
-                    "standard": round(thin["standard"], 2),
-                    "loo": round(thin["loo"], 2),
-                    "labels": round(thin["labels"], 2),
-                },
-            },
-        )
+            )
         print(
             f"nab-dev: standard {opt['standard']['score']:.1f} "
             f"low-fp {opt['reward_low_FP_rate']['score']:.1f} "

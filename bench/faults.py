@@ -36,8 +36,9 @@ from ingest import (
     wrk_start,
 )
 
-PHASE_SECONDS = 20
-FAULT_AT = 6
+# Seconds of load per restart phase, the fault a third of the way in (bench-smoke: fewer).
+PHASE_SECONDS = int(os.environ.get("FAULTS_PHASE_SECONDS", "20"))
+FAULT_AT = max(3, PHASE_SECONDS * 3 // 10)
 # Long enough for a fit, its rerun killed half-way, and the redelivered one.
 WORKER_KILL_SECONDS = 45
 
@@ -102,13 +103,25 @@ def psql(env: dict, query: str) -> str:
 
 
 def fit_at(env: dict, at: str) -> tuple[int, str]:
-    """How many baseline fits exist for instant `at`, and a digest of their arrays."""
+    """How many baseline fits exist for instant `at`, and a digest of their arrays (one
+    SeriesBaseline row per series, in the order of their positions)."""
     count, digest = psql(
         env,
-        "SELECT count(*), coalesce(md5(string_agg(md5(payload), '')), '') "
-        f"FROM detection_baselinefit WHERE fitted_at = '{at}'",
+        "SELECT count(DISTINCT fit.id), "
+        "coalesce(md5(string_agg(md5(row.payload), '' ORDER BY fit.id, row.position)), '') "
+        "FROM detection_baselinefit fit "
+        "LEFT JOIN detection_seriesbaseline row ON row.fit_id = fit.id "
+        f"WHERE fit.fitted_at = '{at}'",
     ).split("|")
     return int(count), digest
+
+
+def delete_fit(env: dict, at: str) -> None:
+    """Drop the fit of instant `at` (its series rows first: the foreign key does not cascade
+    in the database, only in Django)."""
+    fits = f"SELECT id FROM detection_baselinefit WHERE fitted_at = '{at}'"
+    psql(env, f"DELETE FROM detection_seriesbaseline WHERE fit_id IN ({fits})")
+    psql(env, f"DELETE FROM detection_baselinefit WHERE fitted_at = '{at}'")
 
 
 def wait_for_fit(env: dict, at: str, timeout: float) -> tuple[int, str]:
@@ -144,7 +157,7 @@ def kill_worker_mid_task(env: dict) -> dict:
     app.send_task(fit, kwargs={"at": at})
     _, reference = wait_for_fit(env, at, 180)
     took = time.monotonic() - began
-    psql(env, f"DELETE FROM detection_baselinefit WHERE fitted_at = '{at}'")
+    delete_fit(env, at)
 
     sent = time.monotonic()
     task_id = app.send_task(fit, kwargs={"at": at}).id

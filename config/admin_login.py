@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 
-from reports.throttling import AdminLoginThrottle
+from common.throttling import AdminLoginThrottle
 
 
 def admin_login(request: HttpRequest) -> HttpResponse:

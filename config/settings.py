@@ -266,7 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_THROTTLE_CLASSES": ["reports.throttling.AnonymousClientThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.AnonymousClientThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         # Empty string switches a limit off (e.g. for an outside load test from one address).
         "anon": env.str("API_RATE_LIMIT", default="600/min") or None,

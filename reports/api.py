@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 
-from django.http import HttpRequest
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ParseError
@@ -12,10 +11,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.asgi import MAX_JSON_DEPTH, json_depth_exceeds
-from common.clients import client_of_request
+from common.throttling import REPORT_THROTTLES
 from reports.serializers import ReportInputSerializer, ReportOutputSerializer
-from reports.services import Reporter, report_create
-from reports.throttling import REPORT_THROTTLES
+from reports.services import report_create, reporter_from
 
 REPORT_BODY_MAX_BYTES = 4096
 
@@ -35,14 +33,6 @@ class SmallJSONParser(JSONParser):
         if json_depth_exceeds(body):  # the intake's bound too (common.asgi)
             raise ParseError(f"JSON parse error - JSON nested deeper than {MAX_JSON_DEPTH} levels.")
         return super().parse(io.BytesIO(body), media_type, parser_context)
-
-
-def reporter_from(request: Request | HttpRequest) -> Reporter:
-    # The client as the throttles and the ASGI intake see it (common.clients).
-    return Reporter(
-        address=client_of_request(request.META),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
-    )
 
 
 class ReportCreateApi(APIView):

@@ -29,10 +29,10 @@ from django.db import DatabaseError, connections
 from common.asgi import JSONTooDeep, header, host_allowed, loads_bounded, read_body, respond
 from common.clients import client_of_scope, network_key
 from common.ratelimit import RateLimiter
+from common.throttling import report_sources
 from reports import counting
 from reports.api import REPORT_BODY_MAX_BYTES
 from reports.fingerprint import fingerprint_with, salt_for_day
-from reports.throttling import report_sources
 from reports.validation import CatalogueEntry, ReportInput, load_catalogue, validate_report
 
 log = logging.getLogger(__name__)

@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncHour
+from django.http import HttpRequest
 from django.utils import timezone
 
 from common.buckets import minute_floor
-from common.clients import client_key, network_key, parse_hop
+from common.clients import client_key, client_of_request, network_key, parse_hop
 from outages.models import ProblemType, Service
 from reports import counting
 from reports.fingerprint import reporter_fingerprint
@@ -24,6 +25,15 @@ class Reporter:
 
     address: str  # the client key (common.clients): an IPv4 address or an IPv6 /64
     user_agent: str
+
+
+def reporter_from(request: HttpRequest) -> Reporter:
+    """The reporter of a request (DRF's or Django's), for the API and the web form alike: the
+    client as the throttles and the ASGI intake see it (common.clients)."""
+    return Reporter(
+        address=client_of_request(request.META),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:500],
+    )
 
 
 def report_create(

@@ -7,11 +7,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from common.throttling import ReportThrottle
 from outages import selectors
-from reports.api import reporter_from
 from reports.forms import ReportForm
-from reports.services import report_create
-from reports.throttling import ReportThrottle
+from reports.services import report_create, reporter_from
 from web.views import render_service_page
 
 

@@ -85,7 +85,7 @@ def test_quiet_weeks_raise_at_most_one_false_incident_per_service_per_month():
 def test_every_ghibli_day_is_flagged_before_its_crest_and_most_within_30_minutes_of_doubling():
     # The goal is every day within 30 minutes of reports reaching twice their normal level
     # (demo.traffic.doubling_time, the demo's own noiseless model). Measured on this seed: 6 of
-    # the 8 days within 30 minutes, the other two 32 and 42 (README's accuracy notes); this test
+    # the 8 days within 30 minutes, the other two 32 and 42 (docs/accuracy.md); this test
     # holds that every day is flagged before its crest and that the typical day meets the goal.
     seed("openai,chatgpt", "--weeks", "0.2")
     chatgpt = next(service for service in SERVICES if service["slug"] == "chatgpt")

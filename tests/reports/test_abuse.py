@@ -10,11 +10,11 @@ import time_machine
 from django.db import connection
 from django.db.models import Sum
 
+from common.clients import network_key
 from detection import services as detection
 from outages.models import Incident
 from reports.models import Report, ReportCount
 from reports.services import Reporter, report_create
-from reports.throttling import network_of
 from tests.factories import ServiceFactory
 from tests.helpers import with_throttle_rates
 
@@ -101,7 +101,7 @@ def test_same_reporter_posting_twice_at_the_same_instant_counts_once():
     ],
 )
 def test_networks_are_slash_24_for_ipv4_clients_and_slash_48_for_ipv6_ones(address, network):
-    assert network_of(address) == network
+    assert network_key(address) == network
 
 
 @pytest.mark.django_db

@@ -1,5 +1,6 @@
 """DRF throttles over the shared rate limits (common.ratelimit): the ASGI edge counts the same
-keys the same way, so a client has one budget whichever path answers it.
+keys the same way, so a client has one budget whichever path answers it. They live beside
+the rate limiting they wrap, below every app: reports, alerts and config all use them.
 
 Per client (an IPv4 address or an IPv6 /64) and per network (/24, /48); see common.clients.
 """
@@ -10,10 +11,6 @@ from rest_framework.throttling import BaseThrottle
 
 from common import ratelimit
 from common.clients import client_of_request, network_key
-
-# Kept importable from here: the edge and older code read it from this module.
-parse_rate = ratelimit.parse_rate
-network_of = network_key
 
 
 def report_sources(client: str) -> list[tuple[str, str]]:
