@@ -53,15 +53,15 @@ def family_id(service_id: int, parent_of: Mapping[int, int | None]) -> int:
     return service_id
 
 
-def family_of(service_id: int) -> int:
-    """family_id, reading the parents from the database (one query per generation)."""
-    parent_of: dict[int, int | None] = {}
-    current: int | None = service_id
+def family_of(service: Service) -> int:
+    """family_id, reading the grandparents (if any) from the database, one query each."""
+    parent_of: dict[int, int | None] = {service.pk: service.parent_id}
+    current = service.parent_id
     while current is not None and current not in parent_of:
         parent_of[current] = current = (
             Service.objects.filter(pk=current).values_list("parent_id", flat=True).first()
         )
-    return family_id(service_id, parent_of)
+    return family_id(service.pk, parent_of)
 
 
 def cap_window() -> timedelta:

@@ -66,7 +66,7 @@ class ReportForm(forms.Form):
                 self.service.pk,
                 self.service.name,
                 {slug: p.pk for slug, p in self.problem_types.items()},
-                counting.family_of(self.service.pk),
+                counting.family_of(self.service),
             )
         }
         submitted = {

@@ -47,7 +47,7 @@ def report_create(
     fingerprint = reporter_fingerprint(address=client, user_agent=reporter.user_agent, day=day)
     address = reporter_fingerprint(address=client, user_agent="", day=day)
     caps = counting.counters(
-        counting.family_of(service.pk), client, network_key(client), now, salt_for_day
+        counting.family_of(service), client, network_key(client), now, salt_for_day
     )
     with transaction.atomic():
         counted = counting.claim_reporter(service.pk, fingerprint, now) and counting.claim_caps(

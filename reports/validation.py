@@ -60,9 +60,7 @@ def catalogue_entry(slug: str) -> dict[str, CatalogueEntry]:
     if service is None:
         return {}
     problems = {p.slug: p.pk for p in service.problem_types.all()}
-    return {
-        slug: CatalogueEntry(service.pk, service.name, problems, counting.family_of(service.pk))
-    }
+    return {slug: CatalogueEntry(service.pk, service.name, problems, counting.family_of(service))}
 
 
 # Lone surrogates (not encodable in UTF-8: PostgreSQL refuses them) and control characters
