@@ -117,6 +117,11 @@ bench-scaleout: install bench-tools
 bench-abuse: install
 	$(BIN)/python bench/abuse.py
 
+# What the counting promise costs honest people behind one shared IPv4 (CGNAT), measured.
+.PHONY: bench-cgnat
+bench-cgnat: install
+	$(BIN)/python bench/cgnat.py
+
 bench-detection: install
 	$(BIN)/python bench/detection.py
 

@@ -2,8 +2,11 @@
 PostgreSQL + Redis, over the loopback only, with bounded loops, on this checkout's port.
 
 The server trusts one proxy (NUM_PROXIES=1): this script plays that proxy, so the right-most
-X-Forwarded-For hop it sends is "the client", as a real proxy would vouch. After the attacks a
-detection cycle runs; the last line must read
+X-Forwarded-For hop it sends is "the client", as a real proxy would vouch. Issue 25's counting
+attacks (a family, a slow drip, IPv6 /64s of a /48, bursts across 00:00 UTC) each aim at a
+series of their own; what cannot wait for the clock (the drip's first half, 29 minutes ago, and
+the last midnight) is replayed through report_create at that time. After the attacks a
+detection cycle scores up to 10 minutes past them; the last line must read
 `abuse: N attacks, 0 incidents opened, 0 valid reports refused, 0 5xx`.
 
 Environment: DATABASE_URL's server (database BENCH_ABUSE_DB, default opendown_abuse, is
@@ -27,6 +30,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import ingest
+
+sys.path.insert(0, str(ingest.ROOT))
+from reports import promise
 
 DB = os.environ.get("BENCH_ABUSE_DB", "opendown_abuse")
 # bin/serve migrates and loads the catalogue before it listens: on a busy machine that takes
@@ -69,8 +75,16 @@ def request(
     return response.status, dict(response.getheaders()), data
 
 
-def report(client: str, *, ua: str = "phone", extra: dict | None = None, lines: list | None = None):  # type: ignore[no-untyped-def]
-    body = {"service": SERVICE, "problem": problem, "country": "US", **(extra or {})}
+def report(  # type: ignore[no-untyped-def]
+    client: str,
+    *,
+    ua: str = "phone",
+    extra: dict | None = None,
+    lines: list | None = None,
+    service: str = SERVICE,
+):
+    problem_slug = promise_problems.get(service, problem)
+    body = {"service": service, "problem": problem_slug, "country": "US", **(extra or {})}
     forwarded = [("X-Forwarded-For", line) for line in (lines or [client])]
     return request("POST", "/api/v1/reports/", body=body, headers=[("User-Agent", ua), *forwarded])
 
@@ -107,7 +121,7 @@ def slash64_one_agent(env: dict) -> None:
 
 
 def slash64_rotating_agents(env: dict) -> None:
-    results = [report(f"2001:db8:7:8::{i:x}", ua=f"ua-{i}") for i in range(1, 41)]
+    results = [report(f"2001:db8:7:8::{i:x}", ua=f"ua-{i}", service="teams") for i in range(1, 41)]
     n = sum(counted(d) for s, _, d in results if s == 201)
     expect("40 addresses and user agents of one /64", n <= 5, f"{n} counted")
 
@@ -117,7 +131,7 @@ def lone_surrogate_in_a_batch(env: dict) -> None:
     bad = raw[:-1].encode() + b', "comment": "\\ud800"}'
 
     def valid(i: int) -> int:
-        return report(f"198.18.{i}.1", ua=f"neighbour-{i}")[0]
+        return report(f"198.18.0.{i + 1}", ua=f"neighbour-{i}", service="snapchat")[0]
 
     with ThreadPoolExecutor(max_workers=37) as pool:
         bad_status = pool.submit(
@@ -213,7 +227,7 @@ def refused_budget(env: dict) -> None:
 
 
 def slash24_rotation(env: dict) -> None:
-    results = [report(f"203.0.113.{i}", ua="phone") for i in range(1, 13)]
+    results = [report(f"203.0.113.{i}", ua="phone", service="x") for i in range(1, 13)]
     n = sum(counted(d) for s, _, d in results if s == 201)
     expect("12 addresses of one /24", n <= 9, f"{n} counted")
 
@@ -278,6 +292,141 @@ ATTACKS = [
 ]
 
 
+# --- the counting promise (issue 25, item 1): one holder never adds a crowd ------------------
+# Each attack aims at its own family or service, so what the detector finds there is that
+# attack's doing alone; the midnight replay has the detector score its own minutes.
+# The services these attacks report to (their problem types are looked up once).
+PROMISE_SERVICES = ["meta", "facebook", "instagram", "whatsapp", "messenger"]
+PROMISE_SERVICES += ["reddit", "linkedin", "tiktok"]  # the drip, the /48, midnight
+# The earlier attacks' own services: each attacker its own series (several attackers'
+# networks on one series are a crowd, which no per-network promise can or should stop).
+PROMISE_SERVICES += ["teams", "snapchat", "x"]
+promise_counted: dict[str, int] = {}
+
+
+def report_to(service: str, client: str, ua: str) -> bool:
+    """One valid report to `service` from `client`: counted or not (refused is a defect)."""
+    body = {"service": service, "problem": promise_problems[service], "country": "US"}
+    status, _, data = request(
+        "POST",
+        "/api/v1/reports/",
+        body=body,
+        headers=[("User-Agent", ua), ("X-Forwarded-For", client)],
+    )
+    if status != 201:
+        tally["valid_refused"] += 1
+        problems.append(f"valid report from {client} to {service} refused: {status}")
+        return False
+    return counted(data)
+
+
+def manage_shell(env: dict, code: str) -> str:
+    return ingest.run(ingest.PYTHON, "manage.py", "shell", "-c", code, env=env)
+
+
+def one_ipv4_across_a_family(env: dict) -> None:
+    family = ["meta", "facebook", "instagram", "whatsapp", "messenger"]
+    n = sum(report_to(slug, "192.0.2.10", f"phone-{slug}-{i}") for slug in family for i in range(5))
+    promise_counted["192.0.2.0/24"] = n
+    expect(
+        "5 reports from one IPv4 to each of Meta's 5 services",
+        n <= promise.CLIENT_MAX,
+        f"{n} of 25 counted, promise {promise.CLIENT_MAX} per client and family",
+    )
+
+
+def one_slash24_across_a_family(env: dict) -> None:
+    family = ["meta", "facebook", "instagram", "whatsapp", "messenger"]
+    n = sum(report_to(family[i % 5], f"192.0.2.{20 + i}", "phone") for i in range(25))
+    n += promise_counted["192.0.2.0/24"]  # that IPv4 is in this /24 too
+    expect(
+        "25 more addresses of that IPv4's /24 across Meta's family",
+        n <= promise.NETWORK_MAX,
+        f"{n} counted from the /24, promise {promise.NETWORK_MAX} per network and family",
+    )
+
+
+def slow_drip_from_a_slash24(env: dict) -> None:
+    # The first 9 were sent 29 minutes ago: replayed through report_create at that time
+    # (this script cannot wait half an hour; the rules are the ones every intake shares).
+    out = manage_shell(
+        env,
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from outages.models import Service\n"
+        "from reports.services import Reporter, report_create\n"
+        "s = Service.objects.get(slug='reddit'); p = s.problem_types.first()\n"
+        "at = timezone.now() - timedelta(minutes=29)\n"
+        "n = sum(report_create(service=s, problem_type=p, country='US', now=at + "
+        "timedelta(seconds=i), reporter=Reporter(f'198.19.77.{1 + i}', 'phone')).counted "
+        "for i in range(9))\n"
+        "print('COUNTED', n)\n",
+    )
+    before = int(re.search(r"^COUNTED (\d+)$", out, re.M).group(1))
+    now = sum(report_to("reddit", f"198.19.77.{10 + i}", "phone") for i in range(9))
+    expect(
+        "9 reports from one /24, 9 more 29 minutes later",
+        before + now <= promise.NETWORK_MAX,
+        f"{before} + {now} counted, promise {promise.NETWORK_MAX} per network in any "
+        f"{promise.CAP_WINDOW_MINUTES} minutes",
+    )
+
+
+def slash64s_of_one_slash48(env: dict) -> None:
+    n = sum(report_to("linkedin", f"2001:db8:4:{i:x}::1", "phone") for i in range(30))
+    expect(
+        "30 /64s of one IPv6 /48",
+        n <= promise.NETWORK_MAX,
+        f"{n} counted, promise {promise.NETWORK_MAX} per network",
+    )
+
+
+def bursts_across_midnight(env: dict) -> None:
+    # At the last 00:00 UTC, replayed through report_create (a live server's clock cannot be
+    # moved), then the detector scores those minutes (backfill: the live scan, hourly refits).
+    out = manage_shell(
+        env,
+        "from datetime import UTC, timedelta\n"
+        "from django.utils import timezone\n"
+        "from outages.models import Service\n"
+        "from reports.services import Reporter, report_create\n"
+        "from detection.services import backfill\n"
+        "s = Service.objects.get(slug='tiktok'); p = s.problem_types.first()\n"
+        "midnight = timezone.now().astimezone(UTC).replace(hour=0, minute=0, second=0, "
+        "microsecond=0)\n"
+        "def send(address, ua, at):\n"
+        "    return report_create(service=s, problem_type=p, country='US', now=at, "
+        "reporter=Reporter(address, ua)).counted\n"
+        "one = sum(send('192.0.2.200', f'ua-{i}', midnight + timedelta(seconds=3 * i - 15)) "
+        "for i in range(10))\n"
+        "net = sum(send(f'198.19.78.{1 + i}', 'phone', midnight + timedelta(seconds=2 * i - 18)) "
+        "for i in range(18))\n"
+        "backfill(midnight - timedelta(minutes=10), midnight + timedelta(minutes=30), "
+        "service_ids=[s.pk])\n"
+        "print('COUNTED', one, net)\n",
+    )
+    one, net = map(int, re.search(r"^COUNTED (\d+) (\d+)$", out, re.M).groups())
+    expect(
+        "one IPv4: 10 reports in 29 s across 00:00 UTC",
+        one <= promise.CLIENT_MAX,
+        f"{one} counted, promise {promise.CLIENT_MAX}",
+    )
+    expect(
+        "one /24: 18 reports in 37 s across 00:00 UTC",
+        net <= promise.NETWORK_MAX,
+        f"{net} counted, promise {promise.NETWORK_MAX}",
+    )
+
+
+COUNTING_ATTACKS = [
+    one_ipv4_across_a_family,
+    one_slash24_across_a_family,
+    slow_drip_from_a_slash24,
+    slash64s_of_one_slash48,
+    bursts_across_midnight,
+]
+
+
 def main() -> None:
     global problem
     base = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/opendown"))
@@ -288,8 +437,8 @@ def main() -> None:
         REPORT_RATE_LIMIT="30/min",
         REPORT_NETWORK_RATE_LIMIT="600/min",
         API_RATE_LIMIT="600/min",
-        REPORT_MAX_COUNTED_PER_ADDRESS="5",
-        REPORT_MAX_COUNTED_PER_NETWORK="9",
+        REPORT_MAX_COUNTED_PER_ADDRESS=str(promise.CLIENT_MAX),
+        REPORT_MAX_COUNTED_PER_NETWORK=str(promise.NETWORK_MAX),
         DJANGO_SETTINGS_MODULE="config.settings",
         ALLOWED_HOSTS="localhost,127.0.0.1",
     )
@@ -306,8 +455,21 @@ def main() -> None:
     )
     out = ingest.run(ingest.PYTHON, "manage.py", "shell", "-c", setup, env=env)
     problem = re.search(r"^PROBLEM (\S+)$", out, re.M).group(1)
+    slugs = ", ".join(map(repr, PROMISE_SERVICES))
+    promise_problems.update(
+        line.split()
+        for line in psql(
+            env,
+            "SELECT s.slug || ' ' || min(p.slug) FROM outages_service s JOIN "
+            "outages_service_problem_types t ON t.service_id = s.id JOIN outages_problemtype p "
+            f"ON p.id = t.problemtype_id WHERE s.slug IN ({slugs}) "
+            "GROUP BY s.slug",
+        ).splitlines()
+    )
     with ingest.serving(["bash", "bin/serve"], env):
         for attack in ATTACKS:
+            attack(env)
+        for attack in COUNTING_ATTACKS:
             attack(env)
     # Detection scores complete minutes: wait for this one to end, then run a cycle.
     time.sleep(61 - time.time() % 60)
@@ -316,7 +478,12 @@ def main() -> None:
         "manage.py",
         "shell",
         "-c",
-        "from detection.services import detect_spikes; detect_spikes()",
+        # Ten minutes on, as if nobody reported after the attacks: the hysteresis then has
+        # had the minutes a crowd's incident needs to open (a cycle right after the attacks
+        # would score them before any could).
+        "from datetime import timedelta; from django.utils import timezone\n"
+        "from detection.services import detect_spikes\n"
+        "detect_spikes(timezone.now() + timedelta(minutes=10))",
         env=env,
     )
     incidents = int(psql(env, "SELECT count(*) FROM outages_incident"))
@@ -325,7 +492,7 @@ def main() -> None:
     for line in problems:
         print(f"  problem: {line}")
     print(
-        f"abuse: {len(ATTACKS)} attacks, {incidents} incidents opened, "
+        f"abuse: {len(ATTACKS) + len(COUNTING_ATTACKS)} attacks, {incidents} incidents opened, "
         f"{tally['valid_refused']} valid reports refused, {tally['5xx']} 5xx"
     )
     if incidents or tally["valid_refused"] or tally["5xx"] or problems:
@@ -333,6 +500,7 @@ def main() -> None:
 
 
 problem = ""
+promise_problems: dict[str, str] = {}
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from reports import promise as counting_promise
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -302,17 +304,22 @@ SPECTACULAR_SETTINGS = {
 # Only a reporter's first report for a service within this window counts (Downdetector's rule).
 REPORT_DEDUPE_MINUTES = env.int("REPORT_DEDUPE_MINUTES", default=15)
 # Ballot stuffing: however many user agents one address claims, at most this many of its
-# reports count per service in a dedupe window (below the detector's minimum excess of 10).
-REPORT_MAX_COUNTED_PER_ADDRESS = env.int("REPORT_MAX_COUNTED_PER_ADDRESS", default=5)
+# reports count per service family in any window the detector tests: the counting promise,
+# derived from the detector's crowd (reports/promise.py; detection/checks.py refuses more).
+REPORT_MAX_COUNTED_PER_ADDRESS = env.int(
+    "REPORT_MAX_COUNTED_PER_ADDRESS", default=counting_promise.CLIENT_MAX
+)
 # Raw reports (with their comments) are deleted after this many days (reports.retention);
 # every count lives on in the roll-up. 30 days: the longest range the pages show.
 REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
 
 
 # And a whole network (IPv4 /24, IPv6 /48), however many addresses it rotates through: at most
-# this many per service in any dedupe window, below the detector's minimum excess of 10
-# (reports/counting.py), so one network alone cannot open an incident.
-REPORT_MAX_COUNTED_PER_NETWORK = env.int("REPORT_MAX_COUNTED_PER_NETWORK", default=9)
+# this many per service family in any window the detector tests (reports/promise.py), so one
+# network alone cannot open an incident.
+REPORT_MAX_COUNTED_PER_NETWORK = env.int(
+    "REPORT_MAX_COUNTED_PER_NETWORK", default=counting_promise.NETWORK_MAX
+)
 
 LOGGING = {
     "version": 1,

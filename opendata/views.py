@@ -15,6 +15,7 @@ from django.views.decorators.cache import cache_control
 
 from detection.engine import EngineConfig
 from opendata.services import COUNT_COLUMNS, INCIDENT_COLUMNS, dump_dir
+from reports import promise
 
 # Only the names the dump writes: nothing else in the directory is ever served.
 DUMP_NAME = re.compile(r"^(counts-15m-\d{4}-\d{2}-\d{2}|incidents)\.csv\.gz$")
@@ -103,5 +104,7 @@ def methodology(request: HttpRequest) -> HttpResponse:
         "measured_at": accuracy.get("measured_at"),
         "dedupe_minutes": settings.REPORT_DEDUPE_MINUTES,
         "max_per_address": settings.REPORT_MAX_COUNTED_PER_ADDRESS,
+        "max_per_network": settings.REPORT_MAX_COUNTED_PER_NETWORK,
+        "cap_hours": f"{promise.CAP_WINDOW_MINUTES / 60:g}",
     }
     return render(request, "opendata/methodology.html", context)

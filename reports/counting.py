@@ -2,17 +2,19 @@
 
 1. Dedupe: a reporter (address or IPv6 /64, plus user agent, hashed) counts once per service
    per REPORT_DEDUPE_MINUTES, a sliding window kept as "when it last counted".
-2. Caps: whatever user agents it claims, a client (an IPv4 address or an IPv6 /64) counts at
-   most REPORT_MAX_COUNTED_PER_ADDRESS reports per service, and its network (IPv4 /24, IPv6
-   /48) at most REPORT_MAX_COUNTED_PER_NETWORK, in any window of REPORT_DEDUPE_MINUTES.
+2. Caps, the counting promise of reports/promise.py: whatever user agents it claims, a client
+   (an IPv4 address or an IPv6 /64) counts at most REPORT_MAX_COUNTED_PER_ADDRESS reports, and
+   its network (IPv4 /24, IPv6 /48) at most REPORT_MAX_COUNTED_PER_NETWORK, per FAMILY (a
+   service, its parent and its parent's other children: the detector adds children into their
+   parent's series) in any window of promise.CAP_WINDOW_MINUTES (the detector's longest).
 
-The caps are kept in overlapping windows: windows of two steps (2 x REPORT_DEDUPE_MINUTES)
+The caps are kept in overlapping windows: windows of two steps (2 x CAP_WINDOW_MINUTES)
 starting every step, and a report counts only if both windows holding it have room. Any
-interval of one step lies inside one window, so no interval of REPORT_DEDUPE_MINUTES holds more
-than the cap; with fixed windows the last seconds of one and the first of the next held twice
-the cap. The step equals the detector's longest scale (15 minutes): one client then adds at
-most 5 and one network at most 9 to any window the detector tests, below its minimum excess of
-15 reports, so neither can open an incident alone.
+interval of one step lies inside one window, so no interval of CAP_WINDOW_MINUTES (and so no
+shorter window the detector tests) holds more than the cap; with fixed windows the last
+seconds of one and the first of the next held twice the cap. A window's counters are keyed by
+the client's hash under the salt of the UTC day the WINDOW starts on, not the report's day, so
+a window that spans midnight is one budget (the day's new salt used to start a fresh one).
 
 Each rule has two SQL forms side by side: per report (report_create: the DRF view, the HTML
 form, SQLite) and batched (the group-commit ASGI intake on PostgreSQL). Both lock the rows they
@@ -21,16 +23,19 @@ decide on in sorted key order (no deadlock between them) and share `decide`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
 
 from common.buckets import bucket_start
+from outages.models import Service
+from reports import promise
+from reports.fingerprint import fingerprint_with
 from reports.models import AddressWindow, ReporterWindow
 
-# (service id, holder hash, window start)
+# (family id, holder hash, window start)
 CounterKey = tuple[int, str, datetime]
 
 
@@ -38,19 +43,60 @@ def dedupe_window() -> timedelta:
     return timedelta(minutes=settings.REPORT_DEDUPE_MINUTES)
 
 
-def counters(service_id: int, address: str, network: str, at: datetime) -> list[tuple]:
-    """The cap counters a report at `at` must find room in, as sorted (key, cap) pairs."""
-    step = dedupe_window()
+def family_id(service_id: int, parent_of: Mapping[int, int | None]) -> int:
+    """The family a service's reports are capped in: its top-most ancestor (itself without a
+    parent). Every series a report feeds (the service's own, its parent's) is in it."""
+    seen = {service_id}
+    while (parent := parent_of.get(service_id)) is not None and parent not in seen:
+        seen.add(parent)
+        service_id = parent
+    return service_id
+
+
+def family_of(service: Service) -> int:
+    """family_id, reading the grandparents (if any) from the database, one query each."""
+    parent_of: dict[int, int | None] = {service.pk: service.parent_id}
+    current = service.parent_id
+    while current is not None and current not in parent_of:
+        parent_of[current] = current = (
+            Service.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+        )
+    return family_id(service.pk, parent_of)
+
+
+def cap_window() -> timedelta:
+    return timedelta(minutes=promise.CAP_WINDOW_MINUTES)
+
+
+def cap_windows(at: datetime) -> tuple[datetime, datetime]:
+    """Starts of the two overlapping cap windows that hold `at`."""
+    step = cap_window()
     current = bucket_start(at, step)
+    return current - step, current
+
+
+def salt_days(at: datetime) -> set[date]:
+    """The UTC days whose salts key the counters of a report at `at`."""
+    return {start.date() for start in cap_windows(at)}
+
+
+def counters(
+    family_id: int, client: str, network: str, at: datetime, salt_of: Callable[[date], str]
+) -> list[tuple]:
+    """The cap counters a report at `at` must find room in, as sorted (key, cap) pairs.
+
+    `client` and `network` are the client and network keys (common.clients); each window's
+    key is their hash under the salt of the day the window starts (`salt_of(day)`).
+    """
     found = []
     for holder, cap in (
-        (address, settings.REPORT_MAX_COUNTED_PER_ADDRESS),
+        (client, settings.REPORT_MAX_COUNTED_PER_ADDRESS),
         (network, settings.REPORT_MAX_COUNTED_PER_NETWORK),
     ):
         if cap > 0:  # 0 switches a cap off (a load test from one address)
             found += [
-                ((service_id, holder, current - step), cap),
-                ((service_id, holder, current), cap),
+                ((family_id, fingerprint_with(salt_of(start.date()), holder, ""), start), cap)
+                for start in cap_windows(at)
             ]
     return sorted(found)
 
@@ -89,10 +135,10 @@ def claim_reporter(service_id: int, reporter: str, now: datetime) -> bool:
         return cursor.fetchone() is not None
 
 
-def claim_caps(service_id: int, address: str, network: str, now: datetime) -> bool:
-    """True if the report fits under every cap; then its counters are incremented. Each
-    counter row is locked (upsert) before it is read, in sorted order."""
-    needed = counters(service_id, address, network, now)
+def claim_caps(needed: list[tuple]) -> bool:
+    """True if a report needing these counters (from `counters`) fits under every cap; then
+    its counters are incremented. Each counter row is locked (upsert) before it is read, in
+    sorted order."""
     if not needed:
         return True
     table = AddressWindow._meta.db_table

@@ -17,8 +17,10 @@ from django.db import IntegrityError, transaction
 
 from reports.models import ReporterSalt
 
-# Salts in use by this process, by day: the salt never changes once drawn.
+# Salts in use by this process, by day: the salt never changes once drawn. A few days: the
+# caps' windows that span midnight still use the day before's (reports.counting).
 _salts: dict[date, str] = {}
+_SALTS_KEPT = 3
 
 
 def salt_for_day(day: date) -> str:
@@ -32,7 +34,8 @@ def salt_for_day(day: date) -> str:
         except IntegrityError:
             # Another process drew the day's salt at the same instant: use theirs.
             salt = ReporterSalt.objects.get(day=day).salt
-        _salts.clear()
+        for old in sorted(_salts)[: max(len(_salts) - _SALTS_KEPT + 1, 0)]:
+            del _salts[old]
         _salts[day] = salt
     return salt
 

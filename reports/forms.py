@@ -7,6 +7,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django_countries import countries
 
 from outages.models import Service
+from reports import counting
 from reports.models import COMMENT_MAX_LENGTH
 from reports.validation import CatalogueEntry, validate_report
 
@@ -65,6 +66,7 @@ class ReportForm(forms.Form):
                 self.service.pk,
                 self.service.name,
                 {slug: p.pk for slug, p in self.problem_types.items()},
+                counting.family_of(self.service),
             )
         }
         submitted = {

@@ -18,8 +18,9 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 from asgiref.sync import sync_to_async
@@ -50,20 +51,28 @@ class Unavailable(Exception):
 class Pending:
     report: ReportInput
     reporter: str  # hash of client key and user agent: the dedupe rule's key
-    address: str  # hash of the client key (IPv4 address or IPv6 /64): its cap's key
-    network: str  # hash of its network (/24, /48): the network cap's key
+    address: str  # hash of the client key (IPv4 address or IPv6 /64): the stored source
+    caps: list[tuple]  # the cap counters it must find room in (reports.counting.counters)
     at: datetime
 
     @classmethod
     def build(
-        cls, report: ReportInput, *, client: str, user_agent: str, salt: str, at: datetime
+        cls,
+        report: ReportInput,
+        *,
+        client: str,
+        user_agent: str,
+        salt_of: Callable[[date], str],
+        at: datetime,
     ) -> Pending:
-        """The hashed keys the counting rules need, as report_create derives them."""
+        """The hashed keys the counting rules need, as report_create derives them;
+        `salt_of(day)` gives the salt of `at`'s day and of the days its cap windows start."""
+        salt = salt_of(at.date())
         return cls(
             report=report,
             reporter=fingerprint_with(salt, client, user_agent),
             address=fingerprint_with(salt, client, ""),
-            network=fingerprint_with(salt, network_key(client), ""),
+            caps=counting.counters(report.family_id, client, network_key(client), at, salt_of),
             at=at,
         )
 
@@ -198,12 +207,7 @@ class Batcher:
         )
         claimed = sorted(first[k] for k in claimed_keys)
         counted = [False] * len(batch)
-        wanted = [
-            counting.counters(
-                batch[i].report.service_id, batch[i].address, batch[i].network, batch[i].at
-            )
-            for i in claimed
-        ]
+        wanted = [batch[i].caps for i in claimed]
         for i, fits in zip(claimed, await counting.claim_caps_batch(cursor, wanted), strict=True):
             counted[i] = fits
         return counted
@@ -339,11 +343,13 @@ class StormproofIntake:
             return await respond(send, 503, {"detail": "Overloaded, retry shortly."}, retry_after=1)
         at = datetime.now(UTC)
         try:
-            salt = await self.salt(at.date())
+            salts = {day: await self.salt(day) for day in {at.date(), *counting.salt_days(at)}}
         except Unavailable:
             return await storage_unavailable(send)
         user_agent = (header(scope, b"user-agent") or b"").decode("latin-1")[:500]
-        pending = Pending.build(report, client=client, user_agent=user_agent, salt=salt, at=at)
+        pending = Pending.build(
+            report, client=client, user_agent=user_agent, salt_of=salts.__getitem__, at=at
+        )
         try:
             stored = await self.batcher.submit(pending)
         except Unavailable:
@@ -366,9 +372,12 @@ class StormproofIntake:
     async def salt(self, day: date) -> str:
         if day not in self.salts:
             try:
-                self.salts = {day: await sync_to_async(_salt_closing_connection)(day)}
+                salt = await sync_to_async(_salt_closing_connection)(day)
             except DatabaseError as error:
                 raise Unavailable(str(error)) from error
+            # Today's and the day before's (a cap window that spans midnight): a few at most.
+            self.salts = {d: s for d, s in self.salts.items() if d >= day - timedelta(days=1)}
+            self.salts[day] = salt
         return self.salts[day]
 
 

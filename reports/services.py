@@ -15,7 +15,7 @@ from common.buckets import minute_floor
 from common.clients import client_key, client_of_request, network_key, parse_hop
 from outages.models import ProblemType, Service
 from reports import counting
-from reports.fingerprint import reporter_fingerprint
+from reports.fingerprint import reporter_fingerprint, salt_for_day
 from reports.models import AddressWindow, HourlyReportCount, Report, ReportCount, ReporterWindow
 
 
@@ -56,10 +56,12 @@ def report_create(
     client = client_key(parse_hop(reporter.address)) or reporter.address
     fingerprint = reporter_fingerprint(address=client, user_agent=reporter.user_agent, day=day)
     address = reporter_fingerprint(address=client, user_agent="", day=day)
-    network = reporter_fingerprint(address=network_key(client), user_agent="", day=day)
+    caps = counting.counters(
+        counting.family_of(service), client, network_key(client), now, salt_for_day
+    )
     with transaction.atomic():
         counted = counting.claim_reporter(service.pk, fingerprint, now) and counting.claim_caps(
-            service.pk, address, network, now
+            caps
         )
         report = Report.objects.create(
             service=service,

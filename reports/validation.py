@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from outages.models import Service
+from reports import counting
 from reports.models import COMMENT_MAX_LENGTH
 
 
@@ -25,12 +26,14 @@ class CatalogueEntry:
     service_id: int
     name: str
     problems: dict[str, int]  # problem slug -> ProblemType id
+    family_id: int  # the family its reports are capped in (reports.counting.family_id)
 
 
 @dataclass(frozen=True)
 class ReportInput:
     service_slug: str
     service_id: int
+    family_id: int
     problem_slug: str
     problem_type_id: int
     country: str
@@ -39,9 +42,13 @@ class ReportInput:
 
 def load_catalogue() -> dict[str, CatalogueEntry]:
     entries: dict[str, CatalogueEntry] = {}
+    parent_of = dict(Service.objects.values_list("pk", "parent_id"))
     for service in Service.objects.prefetch_related("problem_types"):
         entries[service.slug] = CatalogueEntry(
-            service.pk, service.name, {p.slug: p.pk for p in service.problem_types.all()}
+            service.pk,
+            service.name,
+            {p.slug: p.pk for p in service.problem_types.all()},
+            counting.family_id(service.pk, parent_of),
         )
     return entries
 
@@ -53,7 +60,7 @@ def catalogue_entry(slug: str) -> dict[str, CatalogueEntry]:
     if service is None:
         return {}
     problems = {p.slug: p.pk for p in service.problem_types.all()}
-    return {slug: CatalogueEntry(service.pk, service.name, problems)}
+    return {slug: CatalogueEntry(service.pk, service.name, problems, counting.family_of(service))}
 
 
 # Lone surrogates (not encodable in UTF-8: PostgreSQL refuses them) and control characters
@@ -123,6 +130,7 @@ def validate_report(
     return ReportInput(
         service_slug,
         entry.service_id,
+        entry.family_id,
         problem_slug,
         entry.problems[problem_slug],
         country,

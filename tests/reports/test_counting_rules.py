@@ -9,6 +9,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.db.models import Sum
 
@@ -21,8 +22,20 @@ from reports.validation import catalogue_entry, validate_report
 from tests.factories import ServiceFactory
 
 PATHS = ["per_report"] + (["batched"] if connection.vendor == "postgresql" else [])
-# 20:00 UTC is the edge of a 15-minute step: 19:59:55 and 20:00:05 lie in different steps.
+# 20:00 UTC is the edge of a 4-hour cap step: 19:59:55 and 20:00:05 lie in different steps.
 EDGE = datetime(2026, 5, 4, 20, 0, tzinfo=UTC)
+# The caps' step (reports.promise.CAP_WINDOW_MINUTES, the detector's longest window).
+STEP = timedelta(minutes=240)
+
+
+def client_cap() -> int:
+    return settings.REPORT_MAX_COUNTED_PER_ADDRESS
+
+
+def network_cap() -> int:
+    return settings.REPORT_MAX_COUNTED_PER_NETWORK
+
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -55,7 +68,7 @@ def submit(request):
                 report,
                 client=client_from(address, [], 0),
                 user_agent=ua,
-                salt=salt_for_day(at.date()),
+                salt_of=salt_for_day,
                 at=at,
             )
             for address, ua, at in items
@@ -108,7 +121,7 @@ def test_one_client_counts_at_most_its_cap_whatever_user_agents_it_claims(submit
     at = EDGE + timedelta(minutes=3)
     flags = submit([("198.51.100.66", f"bot-{i}", at + timedelta(seconds=i)) for i in range(12)])
 
-    assert flags == [True] * 5 + [False] * 7
+    assert flags == [True] * client_cap() + [False] * (12 - client_cap())
 
 
 def test_a_window_edge_does_not_double_the_cap(submit):
@@ -116,16 +129,19 @@ def test_a_window_edge_does_not_double_the_cap(submit):
 
     flags = submit(items)
 
-    assert flags.count(True) == 5
+    assert flags.count(True) == client_cap()
 
 
 def test_the_cap_frees_again_once_its_windows_have_passed(submit):
-    first = [("198.51.100.66", f"a-{i}", EDGE + timedelta(seconds=i)) for i in range(5)]
-    later = [("198.51.100.66", f"b-{i}", EDGE + timedelta(minutes=30, seconds=i)) for i in range(5)]
+    cap = client_cap()
+    first = [("198.51.100.66", f"a-{i}", EDGE + timedelta(seconds=i)) for i in range(cap)]
+    later = [
+        ("198.51.100.66", f"b-{i}", EDGE + 2 * STEP + timedelta(seconds=i)) for i in range(cap)
+    ]
 
     flags = submit(first + later)
 
-    assert flags == [True] * 10
+    assert flags == [True] * 2 * cap
 
 
 def test_every_address_of_one_ipv6_slash_64_is_capped_as_one_client(submit):
@@ -139,7 +155,7 @@ def test_a_slash_64_rotating_user_agents_counts_at_most_the_client_cap(submit):
     at = EDGE + timedelta(minutes=3)
     flags = submit([(f"2001:db8:5:6::{i:x}", f"ua-{i}", at) for i in range(1, 41)])
 
-    assert flags.count(True) == 5
+    assert flags.count(True) == client_cap()
 
 
 def test_an_ipv4_mapped_address_is_the_same_reporter_as_its_ipv4(submit):
@@ -153,7 +169,7 @@ def test_one_network_counts_at_most_the_network_cap_however_many_addresses(submi
     at = EDGE + timedelta(minutes=3)
     flags = submit([(f"203.0.113.{i}", "phone", at) for i in range(1, 13)])
 
-    assert flags == [True] * 9 + [False] * 3
+    assert flags == [True] * network_cap() + [False] * (12 - network_cap())
 
 
 def test_addresses_of_different_networks_are_not_capped_together(submit):
