@@ -187,3 +187,24 @@ def test_a_receiver_that_drips_its_answer_costs_one_deadline_and_a_retry(monkeyp
     delivery = Delivery.objects.get()
     assert elapsed < 3
     assert delivery.state == DeliveryState.PENDING and "within 1 s" in delivery.last_error
+
+
+def test_the_demo_receiver_answers_a_verification_request_with_its_challenge():
+    from django.test import RequestFactory
+
+    from alerts import views
+
+    body = json.dumps({"type": "url_verification", "challenge": "abc123", "service": "x"})
+    request = RequestFactory().post("/alerts/demo-receiver/", body, content_type="application/json")
+
+    response = views.demo_receiver(request)
+
+    assert response.status_code == 200 and services._echoes(response.content, "abc123")
+
+
+def test_the_management_page_of_a_pending_webhook_says_it_waits_for_its_endpoint(client, receiver):
+    subscription = subscribe(ServiceFactory(), receiver.url)
+
+    page = client.get(f"/alerts/{subscription.token}/").content.decode()
+
+    assert 'data-testid="awaiting-verification"' in page and 'data-testid="confirm"' not in page
