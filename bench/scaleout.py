@@ -1,8 +1,9 @@
-"""Several machines in one: two app-server replicas behind the repository's nginx config, two
-detection workers (`-Q detection`), one worker for the other queues and one beat, sharing one PostgreSQL and one Redis. Reports are driven through
-the proxy with wrk; a third of the way in one replica and one detection worker are SIGKILLed. Then
-checks that every report answered 2xx is stored exactly once and that the detection cycle
-went on after the kill (the surviving worker ran it: the cursor moved past the kill).
+"""Several machines in one: two app-server replicas behind the repository's nginx config,
+two detection workers (`-Q detection`), one worker for the other queues and one beat, sharing
+one PostgreSQL and one Redis. Reports are driven through the proxy with wrk; a third of the
+way in one replica and one detection worker are SIGKILLed. Then checks that every report
+answered 2xx is stored exactly once and that the detection cycle went on after the kill (the
+surviving detection worker ran it: the cursor moved past the kill).
 
 Also prints the connection budget seen: the most PostgreSQL connections open at once.
 Last line:
