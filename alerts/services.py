@@ -355,6 +355,10 @@ def deliver_one(delivery: Delivery, now: datetime) -> bool:
     except DeliveryError as error:
         _record_failure(delivery, str(error)[:300], now)
         return False
+    except Exception as error:  # a bug must cost this row a try, not the rest of the batch
+        log.exception("delivery %s failed", delivery.pk)
+        _record_failure(delivery, f"internal error: {type(error).__name__}", now)
+        return False
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
             state=DeliveryState.SENT, sent_at=now, attempts=delivery.attempts + 1, last_error=""

@@ -5,8 +5,10 @@ Against bin/serve's processes (uvicorn, the detection worker on `-Q detection`, 
 and `outbound` workers, beat) on PostgreSQL + Redis, with, all on the loopback:
 - 50 webhook subscriptions to a server that verifies them (echoes the challenge) and then
   answers every alert one byte every DRIP_SECONDS;
-- EMAIL_URL pointing at an SMTP server that accepts connections and never greets, with
-  active email subscriptions (alert mails) and 9 subscribe requests (confirmation mails);
+- EMAIL_URL pointing at an SMTP server that accepts connections and never greets, and 9
+  email subscribe requests (confirmation mails). No alert mails: without a mail timeout
+  (EMAIL_TIMEOUT, another change) each would hold an outbound worker process for good and
+  the slow webhooks would never be reached; the detector would not notice either way;
 - three official status pages: one drips, one sends an endless body, one redirects to the
   cloud metadata address.
 Then a crowd reports an outage of one service (distinct addresses through the one trusted
@@ -89,6 +91,11 @@ class Hostiles:
         await self.stopping.wait()
         for server in (self.http, self.smtp):
             server.close()
+        # The connections still held open (dripping, never greeting) end with the run.
+        held = asyncio.all_tasks() - {asyncio.current_task()}
+        for task in held:
+            task.cancel()
+        await asyncio.gather(*held, return_exceptions=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -184,20 +191,12 @@ def setup(env: dict) -> str:
     out = manage(
         env,
         f"""
-from django.utils import timezone
 from alerts import services
-from alerts.models import Channel, Event, State, Subscription
 from official.models import PageKind, StatusPage
 from outages.models import Service
 service = Service.objects.get(slug={SERVICE!r})
 for i in range({WEBHOOKS}):
     services.subscription_create(service=service, webhook_url=f"{hooks}/{{i}}")
-for i in range(5):
-    Subscription.objects.create(
-        service=service, channel=Channel.EMAIL, email=f"reader{{i}}@example.org",
-        events=Event.values, state=State.ACTIVE, token=f"isolation-bench-{{i}}",
-        confirmed_at=timezone.now(),
-    )
 StatusPage.objects.all().delete()
 for name in ("slow", "huge", "inward"):
     StatusPage.objects.create(name=name, kind=PageKind.STATUSPAGE, url=f"{pages}/{{name}}")

@@ -208,3 +208,27 @@ def test_the_management_page_of_a_pending_webhook_says_it_waits_for_its_endpoint
     page = client.get(f"/alerts/{subscription.token}/").content.decode()
 
     assert 'data-testid="awaiting-verification"' in page and 'data-testid="confirm"' not in page
+
+
+def test_an_unexpected_error_costs_one_delivery_a_try_not_the_rest_of_the_batch(
+    receiver, monkeypatch
+):
+    service = ServiceFactory()
+    broken = subscribe(service, "https://ntfy.sh/broken-topic")
+    working = subscribe(service, receiver.url)
+    services.webhook_verify(working)
+    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    real_send = services.send
+
+    def send(delivery):  # type: ignore[no-untyped-def]
+        if delivery.subscription_id == broken.pk:
+            raise RuntimeError("a bug")
+        real_send(delivery)
+
+    monkeypatch.setattr(services, "send", send)
+
+    assert services.deliver_due() == 1
+
+    failed = Delivery.objects.get(subscription=broken)
+    assert failed.state == DeliveryState.PENDING and "internal error" in failed.last_error
+    assert Delivery.objects.get(subscription=working).state == DeliveryState.SENT
