@@ -21,7 +21,10 @@ app.autodiscover_tasks()
 # (roll-ups, refits, retention, dumps) stays on Celery's default queue. A worker started
 # without -Q (`make run`, `make worker`) consumes all three.
 DETECTION_QUEUE, OUTBOUND_QUEUE = "detection", "outbound"
-app.conf.task_queues = (Queue("celery"), Queue(DETECTION_QUEUE), Queue(OUTBOUND_QUEUE))
+# Each queue bound by its own name, so a message routed to one can only land in that one.
+app.conf.task_queues = tuple(
+    Queue(name, routing_key=name) for name in ("celery", DETECTION_QUEUE, OUTBOUND_QUEUE)
+)
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "detection.tasks.detect_spikes": {"queue": DETECTION_QUEUE},
