@@ -13,8 +13,8 @@ DEMO_ENV := SITE_URL=$(or $(SITE_URL),http://$(HOST):$(PORT))
 # Tests run with production-like settings (DEBUG off) over plain HTTP.
 TEST_ENV := SECRET_KEY=test-only-not-secret SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0
 
-.PHONY: install lock run serve bench-tools bench-ingest bench-faults bench-scaleout bench-abuse test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
 .PHONY: docs bench-smoke
+.PHONY: install lock run serve bench-tools bench-ingest bench-faults bench-scaleout bench-abuse bench-isolation test test-browser lint format migrate seed worker bench-detection eval-detection eval-outages check-deploy clean
 
 install: $(STAMP)
 
@@ -121,6 +121,11 @@ bench-abuse: install
 .PHONY: bench-cgnat
 bench-cgnat: install
 	$(BIN)/python bench/cgnat.py
+# Issue 25: an outage while 50 slow webhooks, a mute SMTP server and hostile status pages are
+# active, against bin/serve's processes on PostgreSQL + Redis. Last line: isolation: detection
+# cycles every <= 60 s, outage found in N min, pages p99 X ms
+bench-isolation: install
+	$(BIN)/python bench/isolation.py
 
 bench-detection: install
 	$(BIN)/python bench/detection.py

@@ -8,6 +8,8 @@ from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
 from alerts.models import Event, Subscription
+from alerts.services import UnknownShape, channel_for_url
+from common.outbound import address_is_public
 from outages.models import Service
 
 LOCAL_SUFFIXES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
@@ -25,10 +27,15 @@ def check_webhook_url(url: str) -> str:
         raise serializers.ValidationError("Enter an http or https URL.")
     if parts.username or parts.password:
         raise serializers.ValidationError("Credentials in the URL are not accepted.")
+    try:
+        channel_for_url(url)
+    except UnknownShape as error:
+        raise serializers.ValidationError(f"Enter a valid webhook URL: {error}.") from error
     if settings.ALERTS_ALLOW_PRIVATE_TARGETS:
         return url
     try:
-        private = not ipaddress.ip_address(host).is_global
+        # Also the NAT64, 6to4 and mapped spellings of private addresses (common/outbound.py).
+        private = not address_is_public(ipaddress.ip_address(host))
     except ValueError:  # a name
         private = host.endswith(LOCAL_SUFFIXES) or "." not in host
     if private:

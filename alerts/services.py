@@ -10,15 +10,13 @@ the delivery id in every webhook (`X-Opendown-Delivery`) lets a receiver drop th
 from __future__ import annotations
 
 import hashlib
-import ipaddress
+import hmac
 import json
 import logging
+import re
 import secrets
-import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from alerts import signing
 from alerts.models import Channel, Delivery, DeliveryState, Event, State, Subscription
+from common import outbound
 from outages.models import Incident, Service
 
 log = logging.getLogger(__name__)
@@ -43,7 +42,12 @@ CLAIM_TIMEOUT = timedelta(minutes=5)
 # Exponential backoff between tries: 1, 2, 4, 8... minutes (tries spread over ~half an hour
 # with the default ALERTS_MAX_FAILURES of 5, long enough to ride out a receiver's restart).
 BACKOFF_BASE = timedelta(minutes=1)
-WEBHOOK_TIMEOUT_SECONDS = 10
+# One deadline for a whole webhook exchange (lookup, connect, send, every read of the answer):
+# a receiver that drips its answer is cut off here, and only the outbound worker waited.
+WEBHOOK_DEADLINE_SECONDS = 10
+# A receiver's answer is read (to finish the exchange) but only its status matters; anything
+# longer than a verification echo's JSON or a short error page is refused unread.
+WEBHOOK_MAX_ANSWER_BYTES = 64 * 1024
 USER_AGENT = "opendown-alerts/1"
 
 
@@ -55,28 +59,38 @@ def manage_url(subscription: Subscription) -> str:
     return site_url(reverse("alerts:manage", args=[subscription.token]))
 
 
+# The incoming-webhook URLs of services that only accept messages at URLs their own users
+# created: such a URL is its own proof that someone wants the messages, so it needs no
+# verification handshake (and could not answer one). A URL on one of these hosts that does not
+# have the service's shape is refused rather than treated as a generic webhook.
+KNOWN_WEBHOOK_SHAPES = {
+    "hooks.slack.com": (Channel.SLACK, re.compile(r"/(services|workflows|triggers)/[\w/-]+")),
+    "discord.com": (Channel.DISCORD, re.compile(r"/api/webhooks/\d+/[\w-]+")),
+    "discordapp.com": (Channel.DISCORD, re.compile(r"/api/webhooks/\d+/[\w-]+")),
+    # A topic on the public ntfy server (its rule: 1-64 of letters, digits, _ and -).
+    "ntfy.sh": (Channel.NTFY, re.compile(r"/[\w-]{1,64}")),
+}
+
+
+class UnknownShape(ValueError):
+    """A URL on a known webhook host that is not one of that service's webhook URLs."""
+
+
 def channel_for_url(url: str) -> str:
-    """Slack and Discord incoming webhooks get their own payload shape; anything else JSON."""
+    """Slack, Discord and ntfy get their own payload shape and rules; anything else is a
+    generic JSON webhook (which must pass the verification handshake). UnknownShape for a
+    URL on one of those hosts that their rules refuse."""
     parsed = urllib.parse.urlsplit(url)
     host = (parsed.hostname or "").lower()
-    if host == "hooks.slack.com":
-        return Channel.SLACK
-    if host in {"discord.com", "discordapp.com"} and parsed.path.startswith("/api/webhooks/"):
-        return Channel.DISCORD
-    if host == "ntfy.sh":  # a topic URL on the public ntfy server: plain-text notifications
-        return Channel.NTFY
-    return Channel.WEBHOOK
-
-
-def public_address(host: str) -> bool:
-    """True when every address `host` resolves to is public (no loopback, private network,
-    link-local or metadata address): a webhook must not reach into our own network."""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError):
-        return False
-    addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
-    return bool(addresses) and all(a.is_global and not a.is_multicast for a in addresses)
+    known = KNOWN_WEBHOOK_SHAPES.get(host)
+    if known is None:
+        return Channel.WEBHOOK
+    channel, path = known
+    if parsed.scheme != "https" or parsed.port not in (None, 443):
+        raise UnknownShape(f"{host} webhooks are https URLs")
+    if not path.fullmatch(parsed.path) or parsed.query or parsed.fragment:
+        raise UnknownShape(f"not a {channel} webhook URL")
+    return channel
 
 
 @dataclass
@@ -125,18 +139,24 @@ def subscription_create(
         )
         _send_confirmation(subscription, now=now)
         return Created(subscription, None, None)
+    channel = channel_for_url(webhook_url)
+    # A generic webhook stays pending until its endpoint answers the signed challenge
+    # (webhook_verify): nobody can point our alerts at a server that did not ask for them.
+    verified = channel != Channel.WEBHOOK
     subscription = Subscription.objects.create(
         service=service,
         country=country,
-        channel=channel_for_url(webhook_url),
+        channel=channel,
         webhook_url=webhook_url,
         events=events,
-        state=State.ACTIVE,
+        state=State.ACTIVE if verified else State.PENDING,
         secret=secrets.token_hex(32),
         token=secrets.token_urlsafe(32),
         language=language,
-        confirmed_at=now,
+        confirmed_at=now if verified else None,
     )
+    if not verified:
+        _request_verification(subscription)
     return Created(subscription, subscription.secret, manage_url(subscription))
 
 
@@ -182,6 +202,11 @@ def _send_confirmation(subscription: Subscription, *, now: datetime) -> bool:
 
 
 def subscription_confirm(subscription: Subscription, *, now: datetime | None = None) -> None:
+    """An email address confirms by its link; a webhook only by answering the challenge
+    (whoever holds its management link may not be whoever runs the endpoint)."""
+    if subscription.channel == Channel.WEBHOOK:
+        _request_verification(subscription)
+        return
     Subscription.objects.filter(pk=subscription.pk, state=State.PENDING).update(
         state=State.ACTIVE, confirmed_at=now or timezone.now()
     )
@@ -197,6 +222,9 @@ def subscription_update(
         subscription.events = [e for e in Event.values if e in events]
     if paused is True and subscription.state in (State.ACTIVE, State.DISABLED):
         subscription.state = State.PAUSED
+    elif paused is False and subscription.state == State.PENDING:
+        if subscription.channel == Channel.WEBHOOK:  # an email address confirms by its link
+            _request_verification(subscription)
     elif paused is False and subscription.state in (State.PAUSED, State.DISABLED):
         subscription.state = State.ACTIVE
         subscription.failures = 0
@@ -300,11 +328,14 @@ def deliver_due(*, now: datetime | None = None, limit: int = 200) -> int:
         Q(state=DeliveryState.PENDING, next_attempt_at__lte=now)
         | Q(state=DeliveryState.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
     ).values_list("pk", "state", "claimed_at")[:limit]
-    sent = 0
+    sent, started = 0, time.monotonic()
     for pk, state, claimed_at in list(due):
-        # Claim it: only one worker can move this row out of the state it just read.
+        # Claim it: only one worker can move this row out of the state it just read. Stamped
+        # with the time of the claim, not of the batch: rows claimed after a run of slow
+        # receivers (each up to WEBHOOK_DEADLINE_SECONDS) must not look stale at once.
+        claim_time = now + timedelta(seconds=time.monotonic() - started)
         claimed = Delivery.objects.filter(pk=pk, state=state, claimed_at=claimed_at).update(
-            state=DeliveryState.SENDING, claimed_at=now
+            state=DeliveryState.SENDING, claimed_at=claim_time
         )
         if claimed:
             sent += deliver_one(Delivery.objects.select_related("subscription").get(pk=pk), now)
@@ -323,6 +354,10 @@ def deliver_one(delivery: Delivery, now: datetime) -> bool:
         send(delivery)
     except DeliveryError as error:
         _record_failure(delivery, str(error)[:300], now)
+        return False
+    except Exception as error:  # a bug must cost this row a try, not the rest of the batch
+        log.exception("delivery %s failed", delivery.pk)
+        _record_failure(delivery, f"internal error: {type(error).__name__}", now)
         return False
     with transaction.atomic():
         Delivery.objects.filter(pk=delivery.pk).update(
@@ -406,36 +441,120 @@ def webhook_body(delivery: Delivery) -> dict | str:
     return {**payload, "delivery": delivery.pk, "text": alert_text(payload)}
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could point a webhook at our own network after the address check.
-    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return None
+def _post(subscription: Subscription, body: bytes, headers: dict[str, str]) -> outbound.Response:
+    """POST a signed body to the subscription's URL; DeliveryError unless it answers 2xx.
 
-
-_opener = urllib.request.build_opener(_NoRedirects)
+    Through common.outbound: the address is checked and pinned, no redirect is followed (a
+    redirect could only point the POST somewhere nobody verified), one total deadline.
+    """
+    url = subscription.webhook_url
+    host = urllib.parse.urlsplit(url).hostname or ""
+    headers = {
+        "User-Agent": USER_AGENT,
+        **headers,
+        signing.HEADER: signing.sign(subscription.secret, body, int(time.time())),
+    }
+    try:
+        response = outbound.request(
+            "POST",
+            url,
+            headers=headers,
+            content=body,
+            deadline=WEBHOOK_DEADLINE_SECONDS,
+            max_bytes=WEBHOOK_MAX_ANSWER_BYTES,
+            allow_private=settings.ALERTS_ALLOW_PRIVATE_TARGETS,
+        )
+    except outbound.RefusedAddress as error:
+        raise DeliveryError(f"{host} is not a public address: {error}") from error
+    except outbound.OutboundError as error:
+        raise DeliveryError(f"{host}: {error}") from error
+    if not 200 <= response.status < 300:
+        raise DeliveryError(f"HTTP {response.status} from {host}")
+    return response
 
 
 def _post_webhook(delivery: Delivery) -> None:
-    subscription = delivery.subscription
-    url = subscription.webhook_url
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if not settings.ALERTS_ALLOW_PRIVATE_TARGETS and not public_address(host):
-        raise DeliveryError(f"{host} is not a public address")
     shaped = webhook_body(delivery)
     text = isinstance(shaped, str)
     body = shaped.encode() if text else json.dumps(shaped, separators=(",", ":")).encode()
-    headers = {
-        "Content-Type": "text/plain; charset=utf-8" if text else "application/json",
-        "User-Agent": USER_AGENT,
-        "X-Opendown-Delivery": str(delivery.pk),
-        "X-Opendown-Event": delivery.transition,
-        signing.HEADER: signing.sign(subscription.secret, body, int(time.time())),
-    }
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    _post(
+        delivery.subscription,
+        body,
+        {
+            "Content-Type": "text/plain; charset=utf-8" if text else "application/json",
+            "X-Opendown-Delivery": str(delivery.pk),
+            "X-Opendown-Event": delivery.transition,
+        },
+    )
+
+
+# --- Webhook verification ---------------------------------------------------------------------
+
+VERIFICATION_EVENT = "url_verification"
+# A pending webhook's endpoint is asked at most once per CONFIRMATION_RESEND (the same rule as
+# confirmation mails): whoever holds a management link cannot make us POST to it at will.
+VERIFICATION_RESEND = CONFIRMATION_RESEND
+
+
+def _request_verification(subscription: Subscription) -> None:
+    from alerts.tasks import verify_webhook  # the task module imports this one
+
+    pk = subscription.pk
+    transaction.on_commit(lambda: verify_webhook.delay(pk))
+
+
+def _echoes(answer: bytes, challenge: str) -> bool:
+    """Slack's rule: the challenge as the whole plain-text body, or JSON {"challenge": ...}."""
     try:
-        with _opener.open(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
-            response.read(1024)
-    except urllib.error.HTTPError as error:
-        raise DeliveryError(f"HTTP {error.code} from {host}") from error
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise DeliveryError(f"{host}: {getattr(error, 'reason', error)}") from error
+        text = answer.decode().strip()
+        parsed = json.loads(text) if text.startswith("{") else None
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    echoed = parsed.get("challenge") if isinstance(parsed, dict) else text
+    return isinstance(echoed, str) and hmac.compare_digest(echoed.encode(), challenge.encode())
+
+
+def webhook_verify(subscription: Subscription, *, now: datetime | None = None) -> bool:
+    """Send a pending webhook the signed verification request; activate it if the answer
+    echoes the challenge. True when the subscription is active afterwards.
+
+    The request: POST {"type": "url_verification", "challenge": "...", "service": slug},
+    header X-Opendown-Event: url_verification, signed like every delivery.
+    """
+    now = now or timezone.now()
+    if subscription.channel != Channel.WEBHOOK or subscription.state != State.PENDING:
+        return subscription.state == State.ACTIVE
+    sent = subscription.confirmation_sent_at
+    if sent is not None and now - sent < VERIFICATION_RESEND:
+        return False
+    claimed = Subscription.objects.filter(
+        pk=subscription.pk, state=State.PENDING, confirmation_sent_at=sent
+    ).update(confirmation_sent_at=now)
+    if not claimed:  # another worker is asking, or it was just verified
+        return False
+    challenge = secrets.token_urlsafe(32)
+    body = json.dumps(
+        {
+            "type": VERIFICATION_EVENT,
+            "challenge": challenge,
+            "service": subscription.service.slug,
+        },
+        separators=(",", ":"),
+    ).encode()
+    headers = {"Content-Type": "application/json", "X-Opendown-Event": VERIFICATION_EVENT}
+    try:
+        response = _post(subscription, body, headers)
+    except DeliveryError as error:
+        reason = f"verification request failed: {error}"
+    else:
+        if _echoes(response.body, challenge):
+            verified = Subscription.objects.filter(pk=subscription.pk, state=State.PENDING).update(
+                state=State.ACTIVE, confirmed_at=now, disabled_reason=""
+            )
+            subscription.refresh_from_db()
+            return bool(verified) or subscription.state == State.ACTIVE
+        reason = "the answer to the verification request did not echo its challenge"
+    Subscription.objects.filter(pk=subscription.pk).update(disabled_reason=reason[:300])
+    subscription.refresh_from_db()
+    log.info("webhook subscription %s not verified: %s", subscription.pk, reason)
+    return False

@@ -9,3 +9,13 @@ from alerts import services
 def deliver_due() -> int:
     """Send the due alerts. Safe to run twice or concurrently: each row is claimed first."""
     return services.deliver_due()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def verify_webhook(subscription_id: int) -> bool:
+    """Ask a pending webhook's endpoint to echo a challenge. Safe to run twice: the request is
+    claimed first and sent at most once per hour."""
+    from alerts.models import Subscription
+
+    subscription = Subscription.objects.filter(pk=subscription_id).first()
+    return subscription is not None and services.webhook_verify(subscription)

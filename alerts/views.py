@@ -13,7 +13,7 @@ import logging
 import time
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -25,7 +25,7 @@ from rest_framework.request import Request
 
 from alerts import services, signing
 from alerts.forms import ManageForm, SubscribeForm
-from alerts.models import Delivery, Subscription
+from alerts.models import Channel, Delivery, Subscription
 from alerts.throttling import SUBSCRIBE_THROTTLES
 from outages import selectors
 
@@ -90,7 +90,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
         action = request.POST.get("action", "")
         if action == "confirm":
             services.subscription_confirm(subscription)
-            messages.success(request, _("Confirmed: you will get alerts from now on."))
+            if subscription.channel != Channel.WEBHOOK:  # a webhook is confirmed by its endpoint
+                messages.success(request, _("Confirmed: you will get alerts from now on."))
         elif action in ("pause", "resume"):
             services.subscription_update(subscription, paused=action == "pause")
         elif action == "delete":
@@ -143,6 +144,11 @@ def demo_receiver(request: HttpRequest) -> HttpResponse:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         payload = None
+    if isinstance(payload, dict) and payload.get("type") == services.VERIFICATION_EVENT:
+        # A webhook subscribed through the demo's form: want its alerts (a real receiver would
+        # first check the signature with the secret it was shown when subscribing).
+        log.warning("Demo webhook receiver: answering a verification request")
+        return JsonResponse({"challenge": str(payload.get("challenge", ""))})
     text = payload.get("text", "") if isinstance(payload, dict) else ""
     log.warning("Demo webhook receiver: %s (signature %s)", text, "valid" if valid else "INVALID")
     return HttpResponse(status=204 if valid else 400)

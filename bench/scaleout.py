@@ -1,8 +1,9 @@
-"""Several machines in one: two app-server replicas behind the repository's nginx config, two
-Celery workers and one beat, sharing one PostgreSQL and one Redis. Reports are driven through
-the proxy with wrk; a third of the way in one replica and one worker are SIGKILLed. Then
-checks that every report answered 2xx is stored exactly once and that the detection cycle
-went on after the kill (the surviving worker ran it: the cursor moved past the kill).
+"""Several machines in one: two app-server replicas behind the repository's nginx config,
+two detection workers (`-Q detection`), one worker for the other queues and one beat, sharing
+one PostgreSQL and one Redis. Reports are driven through the proxy with wrk; a third of the
+way in one replica and one detection worker are SIGKILLed. Then checks that every report
+answered 2xx is stored exactly once and that the detection cycle went on after the kill (the
+surviving detection worker ran it: the cursor moved past the kill).
 
 Also prints the connection budget seen: the most PostgreSQL connections open at once.
 Last line:
@@ -128,16 +129,28 @@ def main() -> None:
                 env,
                 logs / f"web{i}.log",
             )
+        # Two detection workers on the detection queue only (one is killed below; the other
+        # must carry on), and one for the rest (roll-ups, deliveries, polls), as in
+        # docker-compose.yml: detection never shares a worker with outbound calls.
         for i in (1, 2):
             processes[f"worker{i}"] = start(
                 [
                     str(VENV / "celery"),
-                    *("-A", "config", "worker", "-n", f"scaleout{i}@%h"),
+                    *("-A", "config", "worker", "-n", f"scaleout{i}@%h", "-Q", "detection"),
                     *("--concurrency=1", "--loglevel=warning"),
                 ],
                 env,
                 logs / f"worker{i}.log",
             )
+        processes["worker-other"] = start(
+            [
+                str(VENV / "celery"),
+                *("-A", "config", "worker", "-n", "scaleout-other@%h", "-Q", "celery,outbound"),
+                *("--concurrency=1", "--loglevel=warning"),
+            ],
+            env,
+            logs / "worker-other.log",
+        )
         processes["beat"] = start(
             [str(VENV / "celery"), "-A", "config", "beat", "--loglevel=info"],
             env,
@@ -199,7 +212,7 @@ def main() -> None:
     )
     print(
         f"connection budget: at most {peak.peak} PostgreSQL connections open at once "
-        f"(2 replicas x 1 process x (pool 4 + 1 intake), 2 workers, beat 0)"
+        f"(2 replicas x 1 process x (pool 4 + 1 intake), 2 detection workers + 1 other, beat 0)"
     )
     print(f"logs: {logs}")
     cycles = "detection cycles continued" if continued else "detection cycles STOPPED"

@@ -6,12 +6,31 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("opendown")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Detection is the heartbeat: its cycle has a queue and a worker of its own (bin/serve,
+# docker-compose.yml, bench/scaleout.py start one with `-Q detection`), so it never waits
+# behind work that waits on someone else's server. That work (webhook deliveries and their
+# verification, polls of official status pages) has the `outbound` queue; everything else
+# (roll-ups, refits, retention, dumps) stays on Celery's default queue. A worker started
+# without -Q (`make run`, `make worker`) consumes all three.
+DETECTION_QUEUE, OUTBOUND_QUEUE = "detection", "outbound"
+# Each queue bound by its own name, so a message routed to one can only land in that one.
+app.conf.task_queues = tuple(
+    Queue(name, routing_key=name) for name in ("celery", DETECTION_QUEUE, OUTBOUND_QUEUE)
+)
+app.conf.task_default_queue = "celery"
+app.conf.task_routes = {
+    "detection.tasks.detect_spikes": {"queue": DETECTION_QUEUE},
+    "alerts.tasks.*": {"queue": OUTBOUND_QUEUE},
+    "official.tasks.*": {"queue": OUTBOUND_QUEUE},
+}
 
 # Each entry expires before its next run, so a backed-up queue never runs a cycle twice.
 app.conf.beat_schedule = {

@@ -366,6 +366,9 @@ ALERTS_MAX_EVENT_AGE_MINUTES = env.int("ALERTS_MAX_EVENT_AGE_MINUTES", default=6
 # Webhooks to loopback and private addresses are refused in production (they would reach our
 # own network); development allows them for the demo's local receiver.
 ALERTS_ALLOW_PRIVATE_TARGETS = env.bool("ALERTS_ALLOW_PRIVATE_TARGETS", default=DEBUG)
+# The official status poller's URLs come from the catalogue, but their redirects do not: in
+# production it reaches only public addresses (the demo serves its recorded pages locally).
+OFFICIAL_ALLOW_PRIVATE_TARGETS = env.bool("OFFICIAL_ALLOW_PRIVATE_TARGETS", default=DEBUG)
 
 # --- Open data -------------------------------------------------------------------------------
 # Where the daily dumps are written and served from (/data/).

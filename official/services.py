@@ -1,16 +1,16 @@
-"""Poll official status pages (conditional GETs, timeouts, backoff) and store what they say."""
+"""Poll official status pages (conditional GETs, deadlines, backoff) and store what they say."""
 
 from __future__ import annotations
 
 import logging
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common import outbound
 from official import parsing
 from official.catalogue import OFFICIAL_PAGES
 from official.models import OfficialIncident, PageKind, ServiceStatusPage, StatusPage
@@ -23,7 +23,11 @@ log = logging.getLogger(__name__)
 POLL_INTERVAL = timedelta(minutes=5)
 # A failing page is retried after 10, 20, 40 minutes... but at least every 6 hours.
 MAX_BACKOFF = timedelta(hours=6)
+# One deadline for a whole fetch, redirects included (common/outbound.py): a page that drips
+# or stalls costs the outbound worker this much, never the detector.
 TIMEOUT_SECONDS = 10
+# Status pages move (a new domain, http to https); each hop is checked like the first.
+MAX_REDIRECTS = 3
 # Bigger answers are not status documents; refusing them bounds the poller's memory.
 MAX_BYTES = 2 * 1024 * 1024
 USER_AGENT = "opendown-official-status/1"
@@ -46,23 +50,27 @@ def fetch(url: str, etag: str = "", last_modified: str = "") -> Fetched:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
-            body = response.read(MAX_BYTES + 1)
-            if len(body) > MAX_BYTES:
-                raise PollError(f"{url}: more than {MAX_BYTES} bytes")
-            return Fetched(
-                body,
-                response.headers.get("ETag", ""),
-                response.headers.get("Last-Modified", ""),
-            )
-    except urllib.error.HTTPError as error:
-        if error.code == 304:
-            return Fetched(None, etag, last_modified)
-        raise PollError(f"{url}: HTTP {error.code}") from error
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        raise PollError(f"{url}: {getattr(error, 'reason', error)}") from error
+        response = outbound.request(
+            "GET",
+            url,
+            headers=headers,
+            deadline=TIMEOUT_SECONDS,
+            max_bytes=MAX_BYTES,
+            max_redirects=MAX_REDIRECTS,
+            allow_private=settings.OFFICIAL_ALLOW_PRIVATE_TARGETS,
+        )
+    except outbound.OutboundError as error:
+        raise PollError(f"{url}: {error}") from error
+    if response.status == 304:
+        return Fetched(None, etag, last_modified)
+    if response.status != 200:
+        raise PollError(f"{url}: HTTP {response.status}")
+    return Fetched(
+        response.body,
+        response.headers.get("ETag", ""),
+        response.headers.get("Last-Modified", ""),
+    )
 
 
 def _get(page: StatusPage, url: str) -> bytes | None:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("init", "web", "worker", "beat")
+APP_SERVICES = ("init", "web", "detector", "worker", "outbound", "beat")
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +39,26 @@ def test_init_migrates_and_loads_the_catalogue_and_the_others_wait_for_it(compos
     init = compose["services"]["init"]
     assert "migrate" in init["command"] and "load_catalogue" in init["command"]
     assert init["restart"] == "no"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "detector", "worker", "outbound", "beat"):
         depends = compose["services"][name]["depends_on"]
         assert depends["init"]["condition"] == "service_completed_successfully", name
         assert "migrate" not in str(compose["services"][name].get("command", ""))
+
+
+def test_detection_has_a_worker_of_its_own_that_nothing_outbound_shares(compose):
+    from config.celery import app
+
+    queues = {
+        name: re.search(r"-Q (\S+)", compose["services"][name]["command"]).group(1).split(",")
+        for name in ("detector", "worker", "outbound")
+    }
+    assert queues["detector"] == ["detection"]
+    assert "detection" not in queues["worker"] + queues["outbound"]
+    route = app.amqp.router.route
+    assert route({}, "detection.tasks.detect_spikes")["queue"].name == "detection"
+    for task in ("alerts.tasks.deliver_due", "official.tasks.poll_official_pages"):
+        assert route({}, task)["queue"].name == "outbound", task
+        assert route({}, task)["queue"].name in queues["outbound"], task
 
 
 def test_the_proxy_serves_the_repository_config_in_front_of_web(compose):

@@ -22,7 +22,8 @@ class StatusServer:
 
 
 @pytest.fixture
-def status_server():
+def status_server(settings):
+    settings.OFFICIAL_ALLOW_PRIVATE_TARGETS = True  # the recorded pages are served on loopback
     state = StatusServer()
 
     class Handler(QuietHandler):
