@@ -62,7 +62,11 @@ class HistoryQuerySerializer(serializers.Serializer):
 class HistoryRowSerializer(serializers.Serializer):
     service = serializers.CharField()
     start = serializers.DateTimeField()
-    count = serializers.IntegerField(help_text="Counted reports in the bucket.")
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Counted reports in the bucket; null when 1 to 4 (small counts are suppressed: "
+        "one person's reports are not published).",
+    )
     baseline = serializers.FloatField(allow_null=True, help_text="Expected reports.")
     threshold = serializers.FloatField(
         allow_null=True, help_text="Reports that would be significant."

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from detection.engine import EngineConfig
+from opendata.selectors import K_FLOOR
 from opendata.services import COUNT_COLUMNS, INCIDENT_COLUMNS, dump_dir
 
 # Only the names the dump writes: nothing else in the directory is ever served.
@@ -34,6 +35,7 @@ def data_page(request: HttpRequest) -> HttpResponse:
         "files": files,
         "count_columns": COUNT_COLUMNS,
         "incident_columns": INCIDENT_COLUMNS,
+        "k_below": K_FLOOR - 1,
     }
     return render(request, "opendata/data.html", context)
 
