@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from common.queries import QuerySerializer
 from opendata.selectors import BUCKETS
 from outages.models import Service
 from reports.models import RollupCoarsening
@@ -14,7 +15,7 @@ MAX_WINDOW = timedelta(days=366)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class HistoryQuerySerializer(serializers.Serializer):
+class HistoryQuerySerializer(QuerySerializer):
     services = serializers.CharField(
         max_length=2000, help_text=f"Comma-separated service slugs (at most {MAX_SERVICES})."
     )

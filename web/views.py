@@ -43,7 +43,11 @@ def home(request: HttpRequest) -> HttpResponse:
         raise NotCanonical(**known, q=request.GET.get("q", ""))
     # The API's filter: a value it does not know (a stale link's category) is ignored.
     filtered = ServiceFilter(
-        {"category": category, "country": country, "search": query},
+        {
+            name: value
+            for name, value in (("category", category), ("country", country), ("search", query))
+            if value
+        },
         queryset=selectors.service_list(),
     )
     services = list(filtered.qs)
