@@ -381,3 +381,19 @@ def test_the_management_page_sets_delete_apart_from_save_and_pause(client):
     assert 'class="primary" data-testid="save"' in page
     assert 'class="secondary" data-testid="pause"' in page
     assert 'class="danger" data-testid="delete"' in page
+
+
+@pytest.mark.parametrize(
+    ("prefix", "legend", "family"),
+    [
+        ("/hi", "मुझे इनके बारे में अलर्ट करें", "इनके लिए भी"),
+        ("/bn", "আমাকে এগুলোর বিষয়ে সতর্ক করুন", "এগুলোর জন্যও"),
+    ],
+)
+def test_the_new_alert_fields_speak_hindi_and_bengali(client, prefix, legend, family):
+    meta = ServiceFactory(slug="meta", name="Meta")
+    ServiceFactory(slug="whatsapp", name="WhatsApp", parent=meta)
+
+    page = client.get(f"{prefix}/status/whatsapp/").content.decode()
+
+    assert legend in page and family in page

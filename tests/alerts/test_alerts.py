@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -513,16 +514,16 @@ def test_a_failing_alert_receiver_never_breaks_the_detectors_transaction(monkeyp
 
 
 def test_one_address_gets_at_most_five_confirmation_mails_a_day(mail_task):
-    for n in range(8):  # one a little over an hour apart: the hourly limit never refuses
-        with (
-            time_machine.travel(
-                datetime(2026, 3, 2, n, 30, tzinfo=UTC) + n * timedelta(minutes=2), tick=False
-            ),
-            mail_task(),
-        ):
-            services.subscription_create(
-                service=ServiceFactory(slug=f"s{n}"), email="ana@example.org"
-            )
+    from alerts.mailboxes import mailbox_key
+
+    for n in range(8):  # an hour apart: the hourly limit never refuses
+        with time_machine.travel(datetime(2026, 3, 2, 2 * n, 30, tzinfo=UTC), tick=False):
+            # Redis expires keys by its own clock, not the test's: the hour passes here.
+            cache.delete(f"alerts:inbox:{mailbox_key('ana@example.org')}:recent")
+            with mail_task():
+                services.subscription_create(
+                    service=ServiceFactory(slug=f"s{n}"), email="ana@example.org"
+                )
 
     assert Subscription.objects.count() == 8
     assert len(mail.outbox) == services.CONFIRMATIONS_PER_ADDRESS_PER_DAY
