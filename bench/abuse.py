@@ -425,7 +425,8 @@ def main() -> None:
         REPORT_MAX_COUNTED_PER_NETWORK="9",
         DJANGO_SETTINGS_MODULE="config.settings",
         ALLOWED_HOSTS="localhost,127.0.0.1",
-        EMAIL_URL=f"filemail://{MAIL_DIR}",
+        # django-environ drops the first "/" of the path: four in all for an absolute one.
+        EMAIL_URL=f"filemail:///{MAIL_DIR.resolve()}",
     )
     shutil.rmtree(MAIL_DIR, ignore_errors=True)
     MAIL_DIR.mkdir(parents=True)
