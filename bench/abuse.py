@@ -267,8 +267,9 @@ def admin_guessing(env: dict) -> None:
 MAIL_DIR = Path(os.environ.get("BENCH_ABUSE_MAIL_DIR", "/tmp/opendown-abuse-mail"))
 
 
-def mails_to(inbox_word: str, wait: float = 20.0) -> list[str]:
-    """The mails (text) whose recipient holds `inbox_word`, once the worker has sent them."""
+def mails_to(inbox_word: str, wait: float = 180.0) -> list[str]:
+    """The mails (text) whose recipient holds `inbox_word`, once the worker has sent them
+    (the worker may first finish the catalogue's baseline fit: minutes on a busy machine)."""
     deadline = time.monotonic() + wait
     found: list[str] = []
     while time.monotonic() < deadline:
@@ -277,7 +278,7 @@ def mails_to(inbox_word: str, wait: float = 20.0) -> list[str]:
             messages += path.read_text(errors="replace").split("-" * 79)
         found = [m for m in messages if re.search(rf"^To: .*{inbox_word}", m, re.M | re.I)]
         if found:
-            time.sleep(2)  # let any other queued mail to the same inbox arrive too
+            time.sleep(10)  # let any other queued mail to the same inbox arrive too
             return [
                 m
                 for path in MAIL_DIR.glob("*")

@@ -120,3 +120,11 @@ def test_readyz_names_the_checks_that_are_behind():
 
     assert status == 503
     assert json.loads(body)["failed"] == ["detection", "baselines"]
+
+
+def test_only_known_filter_values_make_a_cache_key():
+    from web.snapshots import normalised_query
+
+    assert normalised_query("country=IN&category=ai&status=outage&page=2") is not None
+    for junk in ("country=zz1", "country=in", "category=zz", "status=down", "page=1001"):
+        assert normalised_query(junk) is None, junk
