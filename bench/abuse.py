@@ -265,6 +265,9 @@ def admin_guessing(env: dict) -> None:
 # --- issue 25 items 4-6 (alerts, cache keys, API errors) ---------------------------------------
 # Confirmation mails land here as files (EMAIL_URL=filemail://...), one message per "Subject:".
 MAIL_DIR = Path(os.environ.get("BENCH_ABUSE_MAIL_DIR", "/tmp/opendown-abuse-mail"))
+# Addresses unique to this run: the inbox limits live in Redis, which the bench does not flush
+# (an earlier run's "a mail this hour" would otherwise hold the mail back).
+RUN = f"{int(time.time()) % 100_000_000:08d}"
 
 
 def mails_to(inbox_word: str, wait: float = 180.0) -> list[str]:
@@ -301,15 +304,16 @@ def subscribe(email: str, client: str, service: str = SERVICE) -> tuple[int, dic
 def victim_plus_tags(env: dict) -> None:
     """Issue 25: victim+N and Gmail dot variants sent 13 mails to one inbox, and the victim's
     own request then got none. Now: one mail, and its link lists the victim's own request."""
-    variants = [f"victim+{n}@gmail.com" for n in range(10)] + [
-        "v.ictim@gmail.com",
-        "vi.ctim@googlemail.com",
-        "V.I.C.T.I.M@gmail.com",
+    victim = f"victim{RUN}"
+    variants = [f"{victim}+{n}@gmail.com" for n in range(10)] + [
+        f"{victim[0]}.{victim[1:]}@gmail.com",
+        f"{victim[:2]}.{victim[2:]}@googlemail.com",
+        ".".join(victim.upper()) + "@gmail.com",
     ]
     for n, address in enumerate(variants):  # 13 networks
         subscribe(address, f"198.19.{n}.5")
-    subscribe("victim@gmail.com", "192.0.2.44", service="chatgpt")  # the victim, for ChatGPT
-    mails = mails_to("ictim")
+    subscribe(f"{victim}@gmail.com", "192.0.2.44", service="chatgpt")  # the victim's own
+    mails = mails_to(RUN)
     link = re.search(r"https?://[^/\s]+(/alerts/inbox/\S+/)", mails[0]).group(1) if mails else ""
     listed = b"ChatGPT" in request("GET", link)[2] if link else False
     expect(
