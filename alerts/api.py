@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from alerts.serializers import SubscriptionCreateSerializer, SubscriptionSerializer
 from alerts.services import subscription_create
 from alerts.throttling import SUBSCRIBE_THROTTLES
+from common.clients import client_of_request
 from common.throttling import AnonymousClientThrottle
 
 
@@ -24,7 +25,13 @@ class SubscriptionCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = SubscriptionCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        created = subscription_create(**data.validated_data, language=translation.get_language())
+        fields = data.validated_data
+        created = subscription_create(
+            **{k: v for k, v in fields.items() if k != "services"},
+            extra_services=fields.get("services", []),
+            language=translation.get_language(),
+            requester=client_of_request(request.META),
+        )
         context = {"secret": created.secret, "manage_url": created.manage_url}
         return Response(
             SubscriptionSerializer(created.subscription, context=context).data,

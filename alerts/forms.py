@@ -2,12 +2,42 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 
-from alerts.models import Event
+from alerts.models import Event, MinSeverity
 from alerts.serializers import check_webhook_url
 from outages.models import Service
+
+
+def related_services(service: Service) -> list[Service]:
+    """The services one subscription may add on the service's own page: its family (parent,
+    children, siblings), which an outage often spans (a Meta outage is also WhatsApp's)."""
+    family = Service.objects.exclude(pk=service.pk)
+    if service.parent_id is None:
+        family = family.filter(parent=service)
+    else:
+        family = family.filter(
+            models.Q(pk=service.parent_id) | models.Q(parent_id=service.parent_id)
+        )
+    return list(family.order_by("name")[:MAX_RELATED])
+
+
+# A family is a handful of services (Meta's five); the bound keeps the form small whatever
+# the catalogue holds. The API takes up to MAX_SERVICES (alerts.serializers).
+MAX_RELATED = 20
+
+
+def severity_field() -> forms.ChoiceField:
+    """Not required: a form without it (an older page still open) means the default."""
+    return forms.ChoiceField(
+        label=_("Alert me about"),
+        choices=MinSeverity.choices,
+        initial=MinSeverity.OUTAGE,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
 
 class SubscribeForm(forms.Form):
@@ -27,6 +57,10 @@ class SubscribeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         initial=Event.values,
     )
+    # Its choices are the service's family (related_services), set per form.
+    also = forms.MultipleChoiceField(
+        label=_("Also for"), required=False, widget=forms.CheckboxSelectMultiple
+    )
     # A honeypot, as on the report form: hidden from people, filled in by naive bots.
     website = forms.CharField(required=False, label=_("Leave this empty"))
 
@@ -41,6 +75,14 @@ class SubscribeForm(forms.Form):
             ("", _("Worldwide")),
             *sorted(((c.code, c.name) for c in service.countries), key=lambda c: c[1]),
         ]
+        self.fields["min_severity"] = severity_field()
+        self.related = {s.slug: s for s in related_services(service)}
+        self.fields["also"].choices = [(slug, s.name) for slug, s in self.related.items()]
+        if not self.related:
+            del self.fields["also"]
+
+    def clean_also(self) -> list[Service]:
+        return [self.related[slug] for slug in self.cleaned_data["also"]]
 
     def clean_website(self) -> str:
         if self.cleaned_data["website"]:
@@ -67,3 +109,7 @@ class ManageForm(forms.Form):
     events = forms.MultipleChoiceField(
         label=_("Tell me when"), choices=Event.choices, widget=forms.CheckboxSelectMultiple
     )
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["min_severity"] = severity_field()

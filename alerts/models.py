@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from outages.models import Incident, Service
+from outages.models import Incident, Level, Service
 
 
 class Channel(models.TextChoices):
@@ -31,12 +31,28 @@ class Event(models.TextChoices):
     ENDED = "ended", _("It ends")
 
 
+class MinSeverity(models.TextChoices):
+    """The least severity a subscription hears about (the detector's levels, ok excluded)."""
+
+    POSSIBLE = Level.POSSIBLE, _("Possible problems, once they have lasted a while")
+    OUTAGE = Level.OUTAGE, _("Outages only")
+
+
 class Subscription(models.Model):
+    # The service it was made for (the page's form, the API's `service`): named first in every
+    # page and mail. `extra_services` are the others the same subscription covers.
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="subscriptions")
+    extra_services = models.ManyToManyField(Service, blank=True, related_name="extra_subscriptions")
     # Blank: the service's worldwide incidents; a code: that country's incidents only.
     country = CountryField(blank=True)
     channel = models.CharField(max_length=10, choices=Channel.choices)
     email = models.EmailField(blank=True)
+    # A keyed hash of the inbox the address reaches (alerts.mailboxes): what the mail limits
+    # count by and what an inbox's confirmation link names (a hash: no address in any URL).
+    mailbox_key = models.CharField(max_length=64, blank=True)
+    min_severity = models.CharField(
+        max_length=10, choices=MinSeverity.choices, default=MinSeverity.OUTAGE
+    )
     webhook_url = models.URLField(max_length=500, blank=True)
     events = models.JSONField(default=list)
     state = models.CharField(max_length=10, choices=State.choices)
@@ -57,6 +73,8 @@ class Subscription(models.Model):
         indexes = [
             # alerts.receivers: the active subscriptions of one service and scope, per transition.
             models.Index(fields=["service", "country", "state"], name="subscription_scope_idx"),
+            # alerts.services.inbox_subscriptions: every subscription of one inbox.
+            models.Index(fields=["mailbox_key"], name="subscription_mailbox_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -68,6 +86,10 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.service} {self.country or 'global'} ({self.state})"
+
+    def covered_services(self) -> list[Service]:
+        """Every service this subscription hears about, the one it was made for first."""
+        return [self.service, *self.extra_services.exclude(pk=self.service_id).order_by("name")]
 
 
 class DeliveryState(models.TextChoices):

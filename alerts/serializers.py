@@ -7,11 +7,13 @@ from django.conf import settings
 from django_countries.serializer_fields import CountryField
 from rest_framework import serializers
 
-from alerts.models import Event, Subscription
+from alerts.models import Channel, Event, MinSeverity, State, Subscription
 from alerts.services import UnknownShape, channel_for_url
 from common.outbound import address_is_public
 from outages.models import Service
 
+# One subscription, a family or a stack of services: a bound on the rows one request writes.
+MAX_SERVICES = 50
 LOCAL_SUFFIXES = ("localhost", ".localhost", ".local", ".internal", ".home.arpa")
 
 
@@ -55,9 +57,30 @@ class SubscriptionCreateSerializer(serializers.Serializer):
         max_length=len(Event.values),
         help_text="Which transitions to hear about; all three when absent.",
     )
+    services = serializers.ListField(
+        child=serializers.SlugField(max_length=60),
+        required=False,
+        allow_empty=True,
+        max_length=MAX_SERVICES,
+        help_text="More services the same subscription covers, besides `service`.",
+    )
+    min_severity = serializers.ChoiceField(
+        choices=MinSeverity.choices,
+        default=MinSeverity.OUTAGE,
+        help_text='The least severity to hear about. "possible" alerts only once the problems '
+        "have lasted 15 minutes (or at once when they are an outage).",
+    )
 
     def validate_webhook_url(self, url: str) -> str:
         return check_webhook_url(url)
+
+    def validate_services(self, slugs: list[str]) -> list[Service]:
+        # One message for the field (a list of messages per item would not match the schema).
+        found = Service.objects.in_bulk(set(slugs), field_name="slug")
+        unknown = sorted(set(slugs) - set(found))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown services: {', '.join(unknown)}.")
+        return [found[slug] for slug in dict.fromkeys(slugs)]
 
     def validate(self, attrs: dict) -> dict:
         if bool(attrs.get("email")) == bool(attrs.get("webhook_url")):
@@ -69,7 +92,14 @@ class SubscriptionCreateSerializer(serializers.Serializer):
 
 class SubscriptionSerializer(serializers.ModelSerializer):
     service = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    services = serializers.SerializerMethodField(
+        help_text="Every service it covers, `service` first."
+    )
     country = serializers.SerializerMethodField()
+    state = serializers.SerializerMethodField(
+        help_text='An email subscription always answers "pending" (a confirmation mail is on '
+        "its way to the address): whether the address was already subscribed is not told."
+    )
     secret = serializers.SerializerMethodField(
         help_text="HMAC-SHA256 key of the webhook's signatures; shown only in this answer."
     )
@@ -79,7 +109,23 @@ class SubscriptionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Subscription
-        fields = ["service", "country", "channel", "events", "state", "secret", "manage_url"]
+        fields = [
+            "service",
+            "services",
+            "country",
+            "channel",
+            "events",
+            "min_severity",
+            "state",
+            "secret",
+            "manage_url",
+        ]
+
+    def get_services(self, subscription: Subscription) -> list[str]:
+        return [s.slug for s in subscription.covered_services()]
+
+    def get_state(self, subscription: Subscription) -> str:
+        return State.PENDING if subscription.channel == Channel.EMAIL else subscription.state
 
     def get_country(self, subscription: Subscription) -> str | None:
         return subscription.country.code or None

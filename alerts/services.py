@@ -9,7 +9,6 @@ the delivery id in every webhook (`X-Opendown-Delivery`) lets a receiver drop th
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import logging
@@ -17,10 +16,12 @@ import re
 import secrets
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core import signing as django_signing
 from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -30,9 +31,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from alerts import signing
-from alerts.models import Channel, Delivery, DeliveryState, Event, State, Subscription
-from common import outbound
+from alerts import mailboxes, signing
+from alerts.models import Channel, Delivery, DeliveryState, Event, MinSeverity, State, Subscription
+from common import outbound, ratelimit
+from common.clients import network_key
+from detection.engine import EngineConfig
 from outages.models import Incident, Service
 
 log = logging.getLogger(__name__)
@@ -110,34 +113,39 @@ def subscription_create(
     events: list[str] | None = None,
     language: str = "en",
     now: datetime | None = None,
+    extra_services: Sequence[Service] = (),
+    min_severity: str = MinSeverity.OUTAGE,
+    requester: str = "",
 ) -> Created:
-    """Subscribe an email address (pending until it confirms) or a webhook (active at once).
+    """Subscribe an email address (pending until it confirms) or a webhook (active at once),
+    to `service` and `extra_services` (one subscription covering them all).
 
-    Subscribing an address again does not make a second subscription; it resends the
-    confirmation at most once per CONFIRMATION_RESEND, so the form cannot mail-bomb anyone.
+    An email request takes the same steps whether or not the address is already subscribed
+    (its answer and its mail say nothing about who is), and the confirmation mail is sent by
+    a task, never inside the request (request_confirmation). `requester` is the client key
+    (common.clients) the mail limits count by; internal callers (the demo) pass none.
     """
     now = now or timezone.now()
     events = [e for e in Event.values if e in (events or Event.values)]
+    covered = {service.pk, *(s.pk for s in extra_services)} - {service.pk}
     if email:
         email = email.strip().lower()
-        existing = Subscription.objects.filter(
-            service=service, country=country, channel=Channel.EMAIL, email=email
-        ).first()
-        if existing is not None:
-            if existing.state == State.PENDING:
-                _send_confirmation(existing, now=now)
-            return Created(existing, None, None)
-        subscription = Subscription.objects.create(
-            service=service,
-            country=country,
-            channel=Channel.EMAIL,
-            email=email,
-            events=events,
-            state=State.PENDING,
-            token=secrets.token_urlsafe(32),
-            language=language,
-        )
-        _send_confirmation(subscription, now=now)
+        subscription = _same_email_subscription(service, covered, country, email)
+        if subscription is None:
+            subscription = Subscription.objects.create(
+                service=service,
+                country=country,
+                channel=Channel.EMAIL,
+                email=email,
+                mailbox_key=mailboxes.mailbox_key(email),
+                events=events,
+                min_severity=min_severity,
+                state=State.PENDING,
+                token=secrets.token_urlsafe(32),
+                language=language,
+            )
+            subscription.extra_services.set(covered)
+        request_confirmation(subscription, requester=requester)
         return Created(subscription, None, None)
     channel = channel_for_url(webhook_url)
     # A generic webhook stays pending until its endpoint answers the signed challenge
@@ -149,56 +157,132 @@ def subscription_create(
         channel=channel,
         webhook_url=webhook_url,
         events=events,
+        min_severity=min_severity,
         state=State.ACTIVE if verified else State.PENDING,
         secret=secrets.token_hex(32),
         token=secrets.token_urlsafe(32),
         language=language,
         confirmed_at=now if verified else None,
     )
+    subscription.extra_services.set(covered)
     if not verified:
         _request_verification(subscription)
     return Created(subscription, subscription.secret, manage_url(subscription))
 
 
+def _same_email_subscription(
+    service: Service, extra: set[int], country: str, email: str
+) -> Subscription | None:
+    """The existing subscription of this address to exactly these services, if any: asking
+    again does not make a second one."""
+    candidates = Subscription.objects.filter(
+        service=service, country=country, channel=Channel.EMAIL, email=email
+    ).prefetch_related("extra_services")
+    for candidate in candidates:
+        if {s.pk for s in candidate.extra_services.all()} == extra:
+            return candidate
+    return None
+
+
+# --- Confirmation mail ------------------------------------------------------------------------
+# Who can make us mail an inbox, and how often. Three limits, checked in this order:
+# 1. per requester: the client's own daily budget of confirmation requests, then its
+#    network's (common.ratelimit checks in that order, so one client refused does not spend
+#    its neighbours' budget). Rates: settings' "confirmation_mails" and "..._network".
+# 2. per inbox (alerts.mailboxes: +tags and Gmail dots are one inbox): at most one mail per
+#    CONFIRMATION_RESEND and CONFIRMATIONS_PER_ADDRESS_PER_DAY a day, whoever asks.
+# 3. A victim's own request is never starved by an attacker's: every mail links to the
+#    inbox's page (inbox_url), which lists every alert asked for that inbox, the ones asked
+#    after the mail too, for INBOX_LINK_DAYS. So when an attacker's requests have spent the
+#    inbox's mails, the victim's request is on the page of a mail the inbox already has.
 CONFIRMATION_RESEND = timedelta(hours=1)
-# Confirmation mails to one address per day, whatever the services and whoever asks: a form
-# that mails anyone must not become a way to flood someone's inbox.
+# Five a day: one person subscribing to a few services in a day gets each answer; a sixth
+# mail in a day to one inbox is a flood, and every earlier mail's link lists later requests.
 CONFIRMATIONS_PER_ADDRESS_PER_DAY = 5
+# A week: as long as an unread mail plausibly waits; the link then expires (it names an inbox).
+INBOX_LINK_DAYS = 7
+INBOX_SALT = "alerts.inbox"
 
 
-def _address_allowance_left(email: str) -> bool:
-    digest = hashlib.sha256(f"{settings.SECRET_KEY}|{email}".encode()).hexdigest()[:32]
-    key = f"alerts:confirmations:{digest}:{int(time.time() // 86400)}"
+def request_confirmation(subscription: Subscription, *, requester: str = "") -> bool:
+    """Queue the confirmation mail (after commit) if the requester may ask for one; the inbox
+    limits are the task's (confirmation_mail). Returns whether a mail was queued."""
+    if requester and ratelimit.refused(
+        [("confirmation_mails", requester), ("confirmation_mails_network", network_key(requester))]
+    ):
+        return False
+    from alerts.tasks import send_confirmation  # the task module imports this one
+
+    pk = subscription.pk
+    transaction.on_commit(lambda: send_confirmation.delay(pk))
+    return True
+
+
+def _inbox_allowance_left(key: str, now: datetime) -> bool:
+    """Claims one of the inbox's mails: none sent in the last CONFIRMATION_RESEND, and fewer
+    than CONFIRMATIONS_PER_ADDRESS_PER_DAY today. Without a cache the database says whether
+    one went out within the hour (the daily count is the cache's)."""
+    day = int(now.timestamp() // 86400)
     try:
-        cache.add(key, 0, timeout=86400 + 1)
-        return cache.incr(key) <= CONFIRMATIONS_PER_ADDRESS_PER_DAY
-    except Exception:  # the cache is down: the per-subscription hourly limit still holds
-        return True
+        if not cache.add(f"alerts:inbox:{key}:recent", 1, timeout=CONFIRMATION_RESEND.seconds):
+            return False
+        cache.add(f"alerts:inbox:{key}:{day}", 0, timeout=86400 + 1)
+        return cache.incr(f"alerts:inbox:{key}:{day}") <= CONFIRMATIONS_PER_ADDRESS_PER_DAY
+    except Exception:  # the cache is down: one mail an hour still holds, from the database
+        return not Subscription.objects.filter(
+            mailbox_key=key, confirmation_sent_at__gt=now - CONFIRMATION_RESEND
+        ).exists()
 
 
-def _send_confirmation(subscription: Subscription, *, now: datetime) -> bool:
-    """The only mail an unconfirmed address ever gets; at most one per CONFIRMATION_RESEND."""
-    sent = subscription.confirmation_sent_at
-    if sent is not None and now - sent < CONFIRMATION_RESEND:
+def confirmation_mail(subscription_id: int, *, now: datetime | None = None) -> bool:
+    """Send the confirmation mail of a subscription's inbox if its limits allow (the task)."""
+    now = now or timezone.now()
+    subscription = Subscription.objects.select_related("service").filter(pk=subscription_id).first()
+    if subscription is None or not subscription.mailbox_key:
+        return False  # deleted meanwhile
+    if not _inbox_allowance_left(subscription.mailbox_key, now):
         return False
-    if not _address_allowance_left(subscription.email):
-        return False
-    claimed = Subscription.objects.filter(pk=subscription.pk, confirmation_sent_at=sent).update(
-        confirmation_sent_at=now
-    )
-    if not claimed:  # another request is sending it
-        return False
-    subscription.confirmation_sent_at = now
+    Subscription.objects.filter(pk=subscription.pk).update(confirmation_sent_at=now)
     with translation.override(subscription.language):
-        context = {"subscription": subscription, "manage_url": manage_url(subscription)}
+        context = {
+            "subscription": subscription,
+            "services": subscription.covered_services(),
+            "inbox_url": inbox_url(subscription.mailbox_key),
+            "days": INBOX_LINK_DAYS,
+        }
         message = EmailMessage(
             subject=_("Confirm your opendown alerts for %(service)s")
             % {"service": subscription.service.name},
             body=render_to_string("alerts/email/confirm.txt", context),
             to=[subscription.email],
         )
-    message.send()
+    message.send()  # EMAIL_TIMEOUT bounds it; an error fails the task, logged by Celery
     return True
+
+
+def inbox_url(key: str) -> str:
+    token = django_signing.TimestampSigner(salt=INBOX_SALT).sign(key)
+    return site_url(reverse("alerts:inbox", args=[token]))
+
+
+def inbox_key_from(token: str) -> str | None:
+    """The inbox a confirmation link names, or None when forged or older than a week."""
+    try:
+        return django_signing.TimestampSigner(salt=INBOX_SALT).unsign(
+            token, max_age=timedelta(days=INBOX_LINK_DAYS)
+        )
+    except django_signing.BadSignature:
+        return None
+
+
+def inbox_subscriptions(key: str) -> list[Subscription]:
+    """Every email subscription of one inbox, newest first."""
+    return list(
+        Subscription.objects.filter(mailbox_key=key, channel=Channel.EMAIL)
+        .select_related("service")
+        .prefetch_related("extra_services")
+        .order_by("-created_at")
+    )
 
 
 def subscription_confirm(subscription: Subscription, *, now: datetime | None = None) -> None:
@@ -214,12 +298,18 @@ def subscription_confirm(subscription: Subscription, *, now: datetime | None = N
 
 
 def subscription_update(
-    subscription: Subscription, *, events: list[str] | None = None, paused: bool | None = None
+    subscription: Subscription,
+    *,
+    events: list[str] | None = None,
+    paused: bool | None = None,
+    min_severity: str | None = None,
 ) -> Subscription:
     """Change what a subscription hears, pause or resume it. Resuming a disabled one starts
     its failure count afresh; a pending one stays pending until confirmed."""
     if events is not None:
         subscription.events = [e for e in Event.values if e in events]
+    if min_severity is not None:
+        subscription.min_severity = min_severity
     if paused is True and subscription.state in (State.ACTIVE, State.DISABLED):
         subscription.state = State.PAUSED
     elif paused is False and subscription.state == State.PENDING:
@@ -229,7 +319,9 @@ def subscription_update(
         subscription.state = State.ACTIVE
         subscription.failures = 0
         subscription.disabled_reason = ""
-    subscription.save(update_fields=["events", "state", "failures", "disabled_reason"])
+    subscription.save(
+        update_fields=["events", "state", "failures", "disabled_reason", "min_severity"]
+    )
     return subscription
 
 
@@ -246,9 +338,28 @@ def transition_time(incident: Incident, transition: str) -> datetime:
     return incident.started_at if transition == Event.OPENED else incident.peak_at
 
 
+# Severities in order; a subscription hears incidents at or above its min_severity.
+SEVERITY_RANK = {MinSeverity.POSSIBLE: 1, MinSeverity.OUTAGE: 2}
+
+
+def possible_hold() -> timedelta:
+    """How long "possible problems" must have lasted before they are worth a message: the
+    detector's own fall time (detection.engine.EngineConfig.fall_minutes, 15 min), the time a
+    calm must last before it calls an incident over. An excess that lasted as long as it takes
+    to end one is more than a blip: the harmless bursts that still make "possible" incidents
+    last 2-12 minutes (issue 26's held-out streams), and an outage that is real has by then
+    either held or risen to "outage" (alerted at once)."""
+    return timedelta(minutes=EngineConfig().fall_minutes)
+
+
 def record_incident_change(incident: Incident, transition: str, *, now: datetime) -> int:
-    """Write one outbox row per active subscription that wants this transition; called inside
-    the detector's transaction. Returns how many rows were written.
+    """Write one outbox row per active subscription that wants this transition and this
+    severity; called inside the detector's transaction. Returns how many rows were written.
+
+    A subscription covers its own service and its extra services. "Possible" openings are
+    written due only once the excess has held for possible_hold(); the delivery checks again
+    then (deliver_one) and drops one that ended sooner or was overtaken by an outage. An end
+    is announced only to subscriptions told of the start.
 
     Transitions older than ALERTS_MAX_EVENT_AGE_MINUTES are history being replayed (the
     detector's backfill, a catch-up after downtime): an alert about them would be noise.
@@ -257,8 +368,30 @@ def record_incident_change(incident: Incident, transition: str, *, now: datetime
     if age > timedelta(minutes=settings.ALERTS_MAX_EVENT_AGE_MINUTES):
         return 0
     subscriptions = Subscription.objects.filter(
-        service_id=incident.service_id, country=incident.country, state=State.ACTIVE
-    )
+        Q(service_id=incident.service_id) | Q(extra_services=incident.service_id),
+        country=incident.country,
+        state=State.ACTIVE,
+    ).distinct()
+    rank = SEVERITY_RANK.get(incident.severity, 2)
+    told = set()
+    if transition == Event.ENDED:
+        if (
+            rank < SEVERITY_RANK[MinSeverity.OUTAGE]
+            and incident.ended_at is not None
+            and (incident.ended_at - incident.started_at < possible_hold())
+        ):  # the deferred openings will not be sent: the end is no news either
+            Delivery.objects.filter(
+                incident_id=incident.pk, transition=Event.OPENED, state=DeliveryState.PENDING
+            ).update(state=DeliveryState.FAILED, last_error=NOT_HELD)
+        told = set(
+            Delivery.objects.filter(incident_id=incident.pk)
+            .exclude(transition=Event.ENDED)
+            .exclude(state=DeliveryState.FAILED, last_error=NOT_HELD)
+            .values_list("subscription_id", flat=True)
+        )
+    due = now
+    if transition == Event.OPENED and rank < SEVERITY_RANK[MinSeverity.OUTAGE]:
+        due = max(now, incident.started_at + possible_hold())
     payload = incident_payload(incident, transition)
     rows = [
         Delivery(
@@ -266,17 +399,42 @@ def record_incident_change(incident: Incident, transition: str, *, now: datetime
             incident_id=incident.pk,
             transition=transition,
             payload=payload,
-            next_attempt_at=now,
+            next_attempt_at=due,
         )
         for s in subscriptions
         if transition in s.events
+        and rank >= SEVERITY_RANK.get(s.min_severity, 2)
+        and (transition != Event.ENDED or s.pk in told or Event.OPENED not in s.events)
     ]
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
-    if rows:
+    if rows and due <= now:
         from alerts.tasks import deliver_due  # the task module imports this one
 
         transaction.on_commit(deliver_due.delay)
     return len(rows)
+
+
+# Why a deferred "possible" opening was dropped instead of sent.
+NOT_HELD = "possible problems did not last"
+
+
+def _not_worth_sending(delivery: Delivery) -> bool:
+    """A deferred "possible" opening whose incident ended before it held, or rose to an
+    outage meanwhile (the "raised" message says so): sending it now would be noise."""
+    if delivery.transition != Event.OPENED or delivery.payload["incident"]["severity"] != (
+        MinSeverity.POSSIBLE
+    ):
+        return False
+    incident = Incident.objects.filter(pk=delivery.incident_id).first()
+    if incident is None:
+        return True
+    if incident.ended_at is not None and incident.ended_at - incident.started_at < possible_hold():
+        return True
+    return Delivery.objects.filter(
+        subscription_id=delivery.subscription_id,
+        incident_id=delivery.incident_id,
+        transition=Event.RAISED,
+    ).exists()
 
 
 def incident_payload(incident: Incident, transition: str) -> dict:
@@ -344,6 +502,11 @@ def deliver_due(*, now: datetime | None = None, limit: int = 200) -> int:
 
 def deliver_one(delivery: Delivery, now: datetime) -> bool:
     subscription = delivery.subscription
+    if _not_worth_sending(delivery):
+        Delivery.objects.filter(pk=delivery.pk).update(
+            state=DeliveryState.FAILED, last_error=NOT_HELD
+        )
+        return False
     if subscription.state != State.ACTIVE:
         # Paused or disabled since the transition: drop it rather than surprise them later.
         Delivery.objects.filter(pk=delivery.pk).update(

@@ -19,3 +19,12 @@ def verify_webhook(subscription_id: int) -> bool:
 
     subscription = Subscription.objects.filter(pk=subscription_id).first()
     return subscription is not None and services.webhook_verify(subscription)
+
+
+# Not retried: a mail server that fails now would be asked again by the next request, and a
+# redelivered task is refused by the inbox's hourly limit anyway (at most one mail).
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_confirmation(subscription_id: int) -> bool:
+    """The confirmation mail of a new email subscription, sent here and never inside the
+    request: a slow or hung mail server costs a worker EMAIL_TIMEOUT, not a web request."""
+    return services.confirmation_mail(subscription_id)

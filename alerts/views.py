@@ -25,8 +25,9 @@ from rest_framework.request import Request
 
 from alerts import services, signing
 from alerts.forms import ManageForm, SubscribeForm
-from alerts.models import Channel, Delivery, Subscription
+from alerts.models import Channel, Delivery, MinSeverity, Subscription
 from alerts.throttling import SUBSCRIBE_THROTTLES
+from common.clients import client_of_request
 from outages import selectors
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,9 @@ def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
         webhook_url=form.cleaned_data["webhook_url"],
         events=form.cleaned_data["events"],
         language=translation.get_language(),
+        extra_services=form.cleaned_data.get("also", []),
+        min_severity=form.cleaned_data["min_severity"] or MinSeverity.OUTAGE,
+        requester=client_of_request(request.META),
     )
     # The page links to this very host (SITE_URL is for mails and webhooks, sent elsewhere).
     manage_link = request.build_absolute_uri(
@@ -85,7 +89,9 @@ def subscribe(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscription = get_object_or_404(Subscription.objects.select_related("service"), token=token)
-    form = ManageForm(initial={"events": subscription.events})
+    form = ManageForm(
+        initial={"events": subscription.events, "min_severity": subscription.min_severity}
+    )
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "confirm":
@@ -105,12 +111,38 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
                     {"subscription": subscription, "form": form},
                     status=400,
                 )
-            services.subscription_update(subscription, events=form.cleaned_data["events"])
+            services.subscription_update(
+                subscription,
+                events=form.cleaned_data["events"],
+                min_severity=form.cleaned_data["min_severity"] or None,
+            )
             messages.success(request, _("Saved."))
         else:
             return HttpResponse(status=400)
         return redirect("alerts:manage", token=token)
     return render(request, "alerts/manage.html", {"subscription": subscription, "form": form})
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@never_cache
+def inbox(request: HttpRequest, token: str) -> HttpResponse:
+    """The page a confirmation mail links to: every alert asked for that inbox, the ones
+    asked after the mail too (a victim's request is never lost behind an attacker's mails).
+    Each pending one is confirmed by its own button; nothing is confirmed by opening it."""
+    key = services.inbox_key_from(token)
+    if key is None:
+        return render(request, "alerts/inbox.html", {"expired": True}, status=404)
+    if request.method == "POST":
+        pk = request.POST.get("subscription", "")
+        subscription = get_object_or_404(
+            Subscription, pk=int(pk) if pk.isdigit() and len(pk) < 19 else 0, mailbox_key=key
+        )
+        services.subscription_confirm(subscription)
+        messages.success(request, _("Confirmed: you will get alerts from now on."))
+        return redirect("alerts:manage", token=subscription.token)
+    subscriptions = services.inbox_subscriptions(key)
+    return render(request, "alerts/inbox.html", {"subscriptions": subscriptions})
 
 
 @csrf_exempt

@@ -20,6 +20,7 @@ import http.cookiejar
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -275,6 +276,138 @@ def admin_guessing(env: dict) -> None:
     expect("15 admin password guesses", codes.count(429) >= 5, f"{codes.count(429)} refused")
 
 
+# --- issue 25 items 4-6 (alerts, cache keys, API errors) ---------------------------------------
+# Confirmation mails land here as files (EMAIL_URL=filemail://...), one message per "Subject:".
+MAIL_DIR = Path(os.environ.get("BENCH_ABUSE_MAIL_DIR", "/tmp/opendown-abuse-mail"))
+# Addresses unique to this run: the inbox limits live in Redis, which the bench does not flush
+# (an earlier run's "a mail this hour" would otherwise hold the mail back).
+RUN = f"{int(time.time()) % 100_000_000:08d}"
+
+
+def mails_to(inbox_word: str, wait: float = 180.0) -> list[str]:
+    """The mails (text) whose recipient holds `inbox_word`, once the worker has sent them
+    (the worker may first finish the catalogue's baseline fit: minutes on a busy machine)."""
+    deadline = time.monotonic() + wait
+    found: list[str] = []
+    while time.monotonic() < deadline:
+        messages = []
+        for path in MAIL_DIR.glob("*"):
+            messages += path.read_text(errors="replace").split("-" * 79)
+        found = [m for m in messages if re.search(rf"^To: .*{inbox_word}", m, re.M | re.I)]
+        if found:
+            time.sleep(10)  # let any other queued mail to the same inbox arrive too
+            return [
+                m
+                for path in MAIL_DIR.glob("*")
+                for m in path.read_text(errors="replace").split("-" * 79)
+                if re.search(rf"^To: .*{inbox_word}", m, re.M | re.I)
+            ]
+        time.sleep(0.5)
+    return found
+
+
+def subscribe(email: str, client: str, service: str = SERVICE) -> tuple[int, dict, bytes]:
+    return request(
+        "POST",
+        "/api/v1/subscriptions/",
+        body={"service": service, "email": email},
+        headers=[("X-Forwarded-For", client)],
+    )
+
+
+def victim_plus_tags(env: dict) -> None:
+    """Issue 25: victim+N and Gmail dot variants sent 13 mails to one inbox, and the victim's
+    own request then got none. Now: one mail, and its link lists the victim's own request."""
+    victim = f"victim{RUN}"
+    variants = [f"{victim}+{n}@gmail.com" for n in range(10)] + [
+        f"{victim[0]}.{victim[1:]}@gmail.com",
+        f"{victim[:2]}.{victim[2:]}@googlemail.com",
+        ".".join(victim.upper()) + "@gmail.com",
+    ]
+    for n, address in enumerate(variants):  # 13 networks
+        subscribe(address, f"198.19.{n}.5")
+    subscribe(f"{victim}@gmail.com", "192.0.2.44", service="chatgpt")  # the victim's own
+    mails = mails_to(RUN)
+    link = re.search(r"https?://[^/\s]+(/alerts/inbox/\S+/)", mails[0]).group(1) if mails else ""
+    listed = b"ChatGPT" in request("GET", link)[2] if link else False
+    expect(
+        "13 +tag and dot variants of one Gmail inbox, then the victim's own request",
+        len(mails) == 1 and listed,
+        f"{len(mails)} mails to the inbox; the victim's request on its page: {listed}",
+    )
+
+
+def subscription_state_leak(env: dict) -> None:
+    """Issue 25: the answer said `active` or `pending`, telling who is subscribed."""
+    subscribe("known-reader@example.org", "192.0.2.50")
+    psql(
+        env, "UPDATE alerts_subscription SET state='active' WHERE email='known-reader@example.org'"
+    )
+    known = subscribe("known-reader@example.org", "192.0.2.51")
+    stranger = subscribe("stranger@example.org", "192.0.2.52")
+    same = (known[0], json.loads(known[2])) == (stranger[0], json.loads(stranger[2]))
+    expect(
+        "POST a subscription with someone else's address",
+        same,
+        f"answers {known[0]} {json.loads(known[2]).get('state')} / "
+        f"{stranger[0]} {json.loads(stranger[2]).get('state')}",
+    )
+
+
+def redis_keys(env: dict, pattern: str) -> int:
+    redis = urlsplit(env["REDIS_URL"])
+    out = subprocess.run(
+        ["redis-cli", "-h", redis.hostname, "-p", str(redis.port or 6379), "-n",
+         redis.path.lstrip("/") or "0", "--scan", "--pattern", pattern],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    return len(out.split())
+
+
+def junk_query_page_copies(env: dict) -> None:
+    """Issue 25: `/?country=zz1`, `zz2`... each stored a ~62 KB page copy for 24 h (600
+    requests, 420 keys, 25.6 MB). Now junk values are redirected to the canonical page."""
+    forwarded = [("X-Forwarded-For", "198.51.100.94")]
+    request("GET", "/", headers=forwarded)
+    request("GET", f"/status/{SERVICE}/", headers=forwarded)
+    before = redis_keys(env, "*page:*")
+    statuses = set()
+    for i in range(40):
+        for name in ("country", "category", "status", "page", "history"):
+            statuses.add(request("GET", f"/?{name}=zz{i}", headers=forwarded)[0])
+        statuses.add(request("GET", f"/status/{SERVICE}/?history={i + 2}", headers=forwarded)[0])
+    grown = redis_keys(env, "*page:*") - before
+    expect(
+        "240 junk filter values and history pages",
+        grown == 0 and statuses <= {302, 400},
+        f"{grown} new page copies in Redis, answers {sorted(statuses)}",
+    )
+
+
+def api_not_found_json(env: dict) -> None:
+    status, headers, _ = request("GET", "/api/v1/services/%F0%B1%87%9A/")
+    kind = {k.lower(): v for k, v in headers.items()}.get("content-type", "")
+    expect(
+        "GET /api/v1/services/%F0%B1%87%9A/",
+        status == 404 and kind == "application/json",
+        f"{status} {kind}",
+    )
+
+
+def empty_api_parameters(env: dict) -> None:
+    paths = [
+        "/api/v1/incidents/?since=",
+        "/api/v1/services/?category=",
+        f"/api/v1/services/{SERVICE}/reports/?bucket=",
+        "/api/v1/acknowledgement/?days=",
+    ]
+    forwarded = [("X-Forwarded-For", "198.51.100.95")]
+    statuses = [request("GET", path, headers=forwarded)[0] for path in paths]
+    expect("empty since, category, bucket, days", statuses == [400] * 4, f"answered {statuses}")
+
+
 ATTACKS = [
     slash64_one_agent,
     slash64_rotating_agents,
@@ -289,6 +422,11 @@ ATTACKS = [
     foreign_host,
     badge_quotes,
     admin_guessing,
+    victim_plus_tags,
+    subscription_state_leak,
+    junk_query_page_copies,
+    api_not_found_json,
+    empty_api_parameters,
 ]
 
 
@@ -441,7 +579,11 @@ def main() -> None:
         REPORT_MAX_COUNTED_PER_NETWORK=str(promise.NETWORK_MAX),
         DJANGO_SETTINGS_MODULE="config.settings",
         ALLOWED_HOSTS="localhost,127.0.0.1",
+        # django-environ drops the first "/" of the path: four in all for an absolute one.
+        EMAIL_URL=f"filemail:///{MAIL_DIR.resolve()}",
     )
+    shutil.rmtree(MAIL_DIR, ignore_errors=True)
+    MAIL_DIR.mkdir(parents=True)
     admin = urlunsplit(base._replace(path="/postgres"))
     ingest.run("psql", admin, "-qc", f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
     ingest.run("psql", admin, "-qc", f"CREATE DATABASE {DB}")

@@ -5,6 +5,8 @@ current problems"."""
 
 from __future__ import annotations
 
+import logging
+
 from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -12,18 +14,32 @@ from django.views.decorators.http import require_GET
 
 from detection.selectors import detection_freshness
 
+log = logging.getLogger(__name__)
+
 
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     try:
         freshness = detection_freshness()
-    except DatabaseError as error:
-        return JsonResponse({"status": "error", "database": str(error)[:200]}, status=503)
-    ready = not (freshness.detection_behind or freshness.baselines_behind)
+    except DatabaseError:
+        # Which check failed, never the error's text: a public answer must not carry the
+        # database's host, user or SQL (issue 25). The log keeps the details for operators.
+        log.exception("readyz: the database check failed")
+        return JsonResponse({"status": "error", "failed": ["database"]}, status=503)
+    failed = [
+        name
+        for name, behind in (
+            ("detection", freshness.detection_behind),
+            ("baselines", freshness.baselines_behind),
+        )
+        if behind
+    ]
+    ready = not failed
     return JsonResponse(
         {
             "status": "ok" if ready else "behind",
+            "failed": failed,
             "detected_at": freshness.detected_at,
             "detection_behind": freshness.detection_behind,
             "baselines_at": freshness.baselines_at,

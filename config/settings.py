@@ -279,6 +279,13 @@ REST_FRAMEWORK = {
         # A person subscribes a handful of times; more from one address is a script.
         "subscriptions": env.str("SUBSCRIBE_RATE_LIMIT", default="10/hour") or None,
         "subscriptions_network": env.str("SUBSCRIBE_NETWORK_RATE_LIMIT", default="60/hour") or None,
+        # Confirmation mails asked per client and per network a day (alerts.services): a
+        # person subscribes a handful of services; a tenth mail a day from one address, or a
+        # thirtieth from one /24 or /48, is someone mailing others.
+        "confirmation_mails": env.str("CONFIRMATION_MAIL_RATE_LIMIT", default="10/day") or None,
+        "confirmation_mails_network": (
+            env.str("CONFIRMATION_MAIL_NETWORK_RATE_LIMIT", default="30/day") or None
+        ),
     },
     # How many proxies sit in front of the app; their X-Forwarded-For entries are trusted.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
@@ -358,6 +365,9 @@ if env.str("EMAIL_URL", default=""):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opendown <alerts@localhost>")
+# Seconds one SMTP step may wait (connect, each reply): a mail server that never greets holds
+# a Celery worker this long, never forever (mail is sent by tasks, never inside a request).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # A subscription whose deliveries failed this many tries in a row is disabled (with backoff
 # 1, 2, 4, 8 minutes between them: a receiver down for half an hour).
 ALERTS_MAX_FAILURES = env.int("ALERTS_MAX_FAILURES", default=5)

@@ -48,3 +48,5 @@ urlpatterns += i18n_patterns(
 )
 
 handler404 = "config.middleware.not_found"
+handler500 = "config.middleware.server_error"
+handler400 = "config.middleware.bad_request"

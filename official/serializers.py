@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from common.queries import QuerySerializer
 
-class LagQuerySerializer(serializers.Serializer):
+
+class LagQuerySerializer(QuerySerializer):
     days = serializers.IntegerField(min_value=1, max_value=3650, default=90)
 
 

@@ -16,11 +16,24 @@ from outages.models import Service
 from reports.selectors import reporting_countries
 
 BUCKETS = {"15m": 15, "1h": 60, "1d": 24 * 60}
+# Small-count floor (docs/open-data-privacy.md): a published cell holding 1 to K_FLOOR - 1
+# reports is suppressed (count null in the API, empty in the dumps); 0 and K_FLOOR or more are
+# published as counted. A cell of one or two reports says what one person did, when and
+# where (issue 25: `chatgpt,IN,...,1`); 5 is the floor statistical offices publish by (ONS,
+# CDC, Eurostat use 5 to 10 for small-cell suppression), and it is the report cap of one
+# client per service and window: below it a cell may be a single client's doing.
+K_FLOOR = 5
+
+
+def floored(count: int) -> int | None:
+    """The count as published: None (suppressed) for 1 to K_FLOOR - 1 reports."""
+    return None if 0 < count < K_FLOOR else count
 
 
 @dataclass(frozen=True)
 class Row(ChartPoint):
-    """A chart point of one service and scope, as the history API and the dumps give it."""
+    """A chart point of one service and scope, as the history API and the dumps give it
+    (its count floored: `floored`)."""
 
     service: str
     country: str  # "" for worldwide
@@ -35,7 +48,10 @@ def series_rows(
     points = series_with_band(
         service, start=start, end=end, bucket_minutes=bucket_minutes, country=country
     )
-    return [Row(**vars(p), service=service.slug, country=country) for p in points]
+    return [
+        Row(**{**vars(p), "count": floored(p.count)}, service=service.slug, country=country)
+        for p in points
+    ]
 
 
 class History:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
+from common.queries import QuerySerializer
 from opendata.selectors import BUCKETS
 from outages.models import Service
 from reports.models import RollupCoarsening
@@ -14,7 +15,7 @@ MAX_WINDOW = timedelta(days=366)
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-class HistoryQuerySerializer(serializers.Serializer):
+class HistoryQuerySerializer(QuerySerializer):
     services = serializers.CharField(
         max_length=2000, help_text=f"Comma-separated service slugs (at most {MAX_SERVICES})."
     )
@@ -62,7 +63,11 @@ class HistoryQuerySerializer(serializers.Serializer):
 class HistoryRowSerializer(serializers.Serializer):
     service = serializers.CharField()
     start = serializers.DateTimeField()
-    count = serializers.IntegerField(help_text="Counted reports in the bucket.")
+    count = serializers.IntegerField(
+        allow_null=True,
+        help_text="Counted reports in the bucket; null when 1 to 4 (small counts are suppressed: "
+        "one person's reports are not published).",
+    )
     baseline = serializers.FloatField(allow_null=True, help_text="Expected reports.")
     threshold = serializers.FloatField(
         allow_null=True, help_text="Reports that would be significant."

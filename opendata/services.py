@@ -72,7 +72,7 @@ def dump_counts(day: date) -> Path:
                     row.service,
                     row.country,
                     row.start.isoformat().replace("+00:00", "Z"),
-                    row.count,
+                    _blank(row.count),  # empty: 1-4 reports, suppressed (selectors.K_FLOOR)
                     _blank(row.baseline),
                     _blank(row.threshold),
                 ]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 
 from detection.engine import EngineConfig
+from opendata.selectors import K_FLOOR
 from opendata.services import COUNT_COLUMNS, INCIDENT_COLUMNS, dump_dir
 from reports import promise
 
@@ -35,6 +36,7 @@ def data_page(request: HttpRequest) -> HttpResponse:
         "files": files,
         "count_columns": COUNT_COLUMNS,
         "incident_columns": INCIDENT_COLUMNS,
+        "k_below": K_FLOOR - 1,
     }
     return render(request, "opendata/data.html", context)
 

@@ -108,3 +108,54 @@ def store_minute_counts(service, start: datetime, counts: np.ndarray, country: s
         ],
         batch_size=5000,
     )
+
+
+async def asgi_call(
+    app,  # type: ignore[no-untyped-def]
+    method: str,
+    path: str,
+    *,
+    query: bytes = b"",
+    body: bytes = b"",
+    headers: list[tuple[bytes, bytes]] | None = None,
+    client: str = "198.51.100.9",
+) -> tuple[int, dict[str, str], bytes]:
+    """One request through a full ASGI app (config.asgi: the edge, then Django's ASGI handler)
+    as uvicorn would make it: the body once, then nothing until the client disconnects after
+    the answer. Returns the status, headers and the whole body."""
+    import asyncio
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode("utf-8", "surrogateescape"),
+        "root_path": "",
+        "query_string": query,
+        "headers": [(b"host", b"testserver"), *(headers or [])],
+        "client": (client, 5555),
+        "server": ("testserver", 80),
+        "scheme": "http",
+    }
+    sent: list[dict] = []
+    done = asyncio.Event()
+    first = True
+
+    async def receive() -> dict:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    await app(scope, receive, send)
+    answer = {k.decode(): v.decode() for k, v in sent[0]["headers"]}
+    return sent[0]["status"], answer, b"".join(m.get("body", b"") for m in sent[1:])

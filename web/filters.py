@@ -7,10 +7,26 @@ from django.db.models import Q, QuerySet
 from django_countries import countries
 from rest_framework.exceptions import ValidationError
 
+from common.queries import blank_errors
 from outages.models import Category, Incident, Level, Service
 
 
-class ServiceFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter given but empty (`?category=`) is a 400 with the field's message, not "no
+    filter" (common.queries); free-text filters (CharFilter) may be empty."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        strict = [
+            n for n, f in self.filters.items() if not isinstance(f, django_filters.CharFilter)
+        ]
+        for name, messages in blank_errors(self.data, strict).items():
+            self.form.add_error(name, messages)
+            valid = False
+        return valid
+
+
+class ServiceFilter(StrictFilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices)
     country = django_filters.ChoiceFilter(
         choices=list(countries), method="filter_country", help_text="Popular in this country."
@@ -31,7 +47,7 @@ class ServiceFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(StrictFilterSet):
     service = django_filters.CharFilter(field_name="service__slug")
     active = django_filters.BooleanFilter(field_name="ended_at", lookup_expr="isnull")
     scope = django_filters.ChoiceFilter(

@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from reports.forms import country_from_accept_language
@@ -85,6 +86,22 @@ def page_key(
     )
 
 
+class NotCanonical(Exception):
+    """Raised by a cached view that read a query value it does not know (a category that does
+    not exist, a history page past the last): the visitor is sent to the canonical page, which
+    is cached once, instead of each junk value storing its own copy (issue 25: 600 junk
+    queries stored 25.6 MB). `canonical` holds the query values to keep."""
+
+    def __init__(self, **canonical: object) -> None:
+        super().__init__("not the canonical query")
+        self.canonical = canonical
+
+
+def canonical_redirect(request: HttpRequest, keep: dict[str, object]) -> HttpResponse:
+    query = urlencode(sorted((name, str(value)) for name, value in keep.items() if value))
+    return HttpResponseRedirect(request.path + (f"?{query}" if query else ""))
+
+
 class _NotShared(Exception):
     """The view answered something not to share (a redirect, a 4xx): pass it on uncached."""
 
@@ -93,15 +110,30 @@ class _NotShared(Exception):
 
 
 def cached_page(
-    view: Callable[..., HttpResponse] | None = None, *, browser_seconds: int = 0
+    view: Callable[..., HttpResponse] | None = None,
+    *,
+    browser_seconds: int = 0,
+    params: tuple[str, ...] = (),
 ) -> Any:
     """Serve `view` from a cached rendering refreshed like the status answers. Use as
-    `@cached_page` or `@cached_page(browser_seconds=60)` (how long browsers may keep it)."""
+    `@cached_page` or `@cached_page(browser_seconds=60, params=("history",))`: how long
+    browsers may keep it, and the query parameters the view reads. A cacheable parameter the
+    view does not read, or a value it does not know (NotCanonical), redirects to the
+    canonical page: only real filter values make a cached copy."""
     if view is None:
-        return lambda view: cached_page(view, browser_seconds=browser_seconds)
+        return lambda view: cached_page(view, browser_seconds=browser_seconds, params=params)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        unread = (set(request.GET) & snapshots.CACHEABLE_PARAMETERS) - set(params)
+        if unread and request.method in ("GET", "HEAD"):
+            return canonical_redirect(request, {p: request.GET.get(p) for p in params})
+        try:
+            return serve(request, *args, **kwargs)
+        except NotCanonical as junk:
+            return canonical_redirect(request, junk.canonical)
+
+    def serve(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.method not in ("GET", "HEAD") or is_personal(request.COOKIES):
             response = view(request, *args, **kwargs)
             patch_cache_control(response, private=True, no_store=True)

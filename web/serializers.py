@@ -7,6 +7,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from common.queries import QuerySerializer
 from official import selectors as official
 from outages.models import Incident, Level, ProblemType, Service
 from outages.selectors import related_incidents
@@ -262,7 +263,7 @@ class ServiceDetailSerializer(ServiceListSerializer):
         return None if incident is None else IncidentSerializer(incident).data
 
 
-class SeriesQuerySerializer(serializers.Serializer):
+class SeriesQuerySerializer(QuerySerializer):
     hours = serializers.IntegerField(min_value=1, max_value=24 * 30, default=24)
     bucket = serializers.ChoiceField(choices=list(BUCKETS), default="15m")
     country = CountryField(required=False, allow_blank=True, default="")

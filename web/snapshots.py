@@ -9,10 +9,11 @@ down the last known status, marked stale, is worth more to a reader than an erro
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,9 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest
 from django.http.request import split_domain_port
+from django_countries import countries
+
+from outages.models import Category, Level
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +87,21 @@ PAGE_PARAMETERS = ("page", "history")
 MAX_CACHED_PAGE = 1000
 
 
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    return frozenset(code for code, _ in countries)
+
+
+# The values each filter has (web.filters, web.views.home); anything else never makes a key.
+# Pages are bounded by MAX_CACHED_PAGE here and by the views (a page past the last is a 404
+# in the API and a redirect to the canonical page on the pages: web.page_cache.NotCanonical).
+FILTER_VALUES: dict[str, Callable[[], Collection[str]]] = {
+    "category": lambda: Category.values,
+    "status": lambda: Level.values,
+    "country": _country_codes,
+}
+
+
 def normalised_query(query: str) -> str | None:
     """The canonical form of a cacheable query string (sorted, allow-listed), else None."""
     try:
@@ -99,10 +118,9 @@ def normalised_query(query: str) -> str | None:
             return None
         if page is not None and int(page) > MAX_CACHED_PAGE:
             return None
-    if any(
-        not (v.isascii() and v.replace("_", "").replace("-", "").isalnum()) for v in values.values()
-    ):
-        return None  # the filters' choices are all plain words or codes
+    for name, allowed in FILTER_VALUES.items():
+        if name in values and values[name] not in allowed():
+            return None  # not a value the filter has: computed (a 400, a redirect), not kept
     return urlencode(sorted(pairs))
 
 

@@ -18,7 +18,7 @@ from reports import selectors as counts
 from reports.forms import ReportForm, country_from_accept_language
 from web import badges, charts, tilemap
 from web.filters import ServiceFilter
-from web.page_cache import cached_page
+from web.page_cache import NotCanonical, cached_page
 
 GRAVITY = {Level.OUTAGE: 0, Level.POSSIBLE: 1, Level.OK: 2}
 # The graph's ranges: (key, hours, bucket). The 24 h one is embedded in the page for first paint.
@@ -26,14 +26,28 @@ RANGES = [("1h", 1, "5m"), ("2h", 2, "1m"), ("24h", 24, "15m"), ("7d", 168, "1h"
           ("30d", 720, "1h")]  # fmt: skip
 
 
-@cached_page
+@cached_page(params=("category", "country", "q"))
 def home(request: HttpRequest) -> HttpResponse:
     category = request.GET.get("category", "")
-    country = request.GET.get("country", "").upper()
+    country = request.GET.get("country", "")
     query = request.GET.get("q", "").strip()
+    # The country filter offers only countries some service is popular in.
+    used = {c.code for s in Service.objects.only("countries") for c in s.countries}
+    # A category or country the filter does not offer (a stale link, a typo, junk) is the
+    # canonical page without it: one cached copy, not one per value (web.page_cache).
+    known = {
+        "category": category if category in Category.values else "",
+        "country": country.upper() if country.upper() in used else "",
+    }
+    if (category, country) != (known["category"], known["country"]):
+        raise NotCanonical(**known, q=request.GET.get("q", ""))
     # The API's filter: a value it does not know (a stale link's category) is ignored.
     filtered = ServiceFilter(
-        {"category": category, "country": country, "search": query},
+        {
+            name: value
+            for name, value in (("category", category), ("country", country), ("search", query))
+            if value
+        },
         queryset=selectors.service_list(),
     )
     services = list(filtered.qs)
@@ -50,8 +64,6 @@ def home(request: HttpRequest) -> HttpResponse:
         (level, level.label, [s for s in services if s.level == level])
         for level in (Level.OUTAGE, Level.POSSIBLE, Level.OK)
     ]
-    # The country filter offers only countries some service is popular in.
-    used = {c.code for s in Service.objects.only("countries") for c in s.countries}
     context = {
         "groups": groups,
         "services": services,
@@ -76,7 +88,7 @@ def hourly_rate(hours: list[int], now: datetime) -> list[float]:
     return [*hours[:-1], hours[-1] * 60 / max(elapsed, 5)] if hours else hours
 
 
-@cached_page
+@cached_page(params=("history",))
 def service_page(request: HttpRequest, slug: str) -> HttpResponse:
     service = get_object_or_404(selectors.service_list(), slug=slug)
     return render_service_page(request, service)
@@ -109,6 +121,13 @@ def render_service_page(
     regions = counts.region_heat(service, start=last_hour, end=now)
     active = selectors.active_incident(service)
     status_row = selectors.global_status(service)
+    history = request.GET.get("history")
+    incidents = selectors.incident_history_page(service, page=history)
+    # Only the real page numbers are pages of their own (web.page_cache): "x", 0, 9999 and
+    # "1" are the canonical page they show.
+    canonical = str(incidents.number) if incidents.number > 1 else None
+    if history != canonical and request.method in ("GET", "HEAD"):
+        raise NotCanonical(history=canonical)
     context = {
         "service": service,
         "children": children,
@@ -127,7 +146,7 @@ def render_service_page(
         "tiles": tilemap.tiles(regions),
         "map_size": (tilemap.COLUMNS * tilemap.TILE, tilemap.ROWS * tilemap.TILE),
         "active_incident": active,
-        "incidents": selectors.incident_history_page(service, page=request.GET.get("history")),
+        "incidents": incidents,
         "comments": counts.recent_comments(service),
         **_chart_context(service, now),
         "ranges": RANGES,

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -45,3 +47,22 @@ def receiver(settings):
     with local_server(Handler) as url:
         state.url = f"{url}/hook"
         yield state
+
+
+@pytest.fixture
+def mail_task(settings, django_capture_on_commit_callbacks):
+    """Run what a request queued after its commit (the confirmation mail task) as the worker
+    would: `with mail_task(): ...`."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    @contextmanager
+    def run():
+        with django_capture_on_commit_callbacks(execute=True):
+            yield
+
+    return run
+
+
+def mail_link(message) -> str:  # type: ignore[no-untyped-def]
+    """The path of the inbox link a confirmation mail carries."""
+    return re.search(r"https?://[^/\s]+(/alerts/inbox/\S+/)", message.body).group(1)

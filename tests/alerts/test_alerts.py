@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import time_machine
 from django.core import mail
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from alerts.models import Channel, Delivery, DeliveryState, State, Subscription
 from detection import services as detection
 from detection.signals import incident_changed
 from outages.models import Incident
+from tests.alerts.conftest import mail_link
 from tests.factories import IncidentFactory, ServiceFactory
 from tests.helpers import store_minute_counts, with_throttle_rates
 
@@ -83,7 +85,7 @@ def test_detected_outage_writes_one_outbox_row_per_interested_subscription(spiky
 def test_outbox_row_is_rolled_back_with_the_incident_change(receiver):
     service = ServiceFactory()
     webhook(service, receiver.url)
-    incident = IncidentFactory(service=service)
+    incident = IncidentFactory(service=service, severity="outage")
 
     with pytest.raises(RuntimeError), transaction.atomic():
         incident_changed.send(Incident, incident=incident, transition="opened")
@@ -114,7 +116,9 @@ def test_replayed_history_sends_no_alert(spiky, receiver):
 def test_webhook_delivery_is_signed_with_the_subscription_secret(receiver):
     service = ServiceFactory()
     subscription = webhook(service, receiver.url)
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
 
     assert services.deliver_due() == 1
 
@@ -137,7 +141,9 @@ def test_a_signature_replayed_later_is_refused(receiver):
 def test_a_retried_delivery_task_sends_each_message_once(receiver):
     service = ServiceFactory()
     webhook(service, receiver.url)
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
 
     services.deliver_due()
     services.deliver_due()  # the task redelivered after the worker acknowledged nothing
@@ -149,7 +155,9 @@ def test_a_retried_delivery_task_sends_each_message_once(receiver):
 def test_a_failed_delivery_is_retried_after_an_exponential_backoff(receiver):
     service = ServiceFactory()
     webhook(service, receiver.url)
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     receiver.status = 503
     now = timezone.now()
 
@@ -170,7 +178,9 @@ def test_a_receiver_that_keeps_failing_disables_its_subscription(receiver, clien
     settings.ALERTS_MAX_FAILURES = 3
     service = ServiceFactory()
     subscription = webhook(service, receiver.url)
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     receiver.status = 500
     now = timezone.now()
 
@@ -204,24 +214,30 @@ def test_slack_and_discord_get_their_own_payload_shape(receiver):
     )
 
 
-def test_email_subscription_waits_for_confirmation_and_gets_only_that_mail(client):
+def test_email_subscription_waits_for_confirmation_and_gets_only_that_mail(client, mail_task):
     service = ServiceFactory(slug="zoom", name="Zoom")
 
-    created = services.subscription_create(service=service, email="Ana@Example.org")
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    with mail_task():
+        created = services.subscription_create(service=service, email="Ana@Example.org")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     services.deliver_due()
 
     assert created.subscription.state == State.PENDING
     assert Delivery.objects.count() == 0
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["ana@example.org"]
-    assert f"/alerts/{created.subscription.token}/" in mail.outbox[0].body
+    inbox = client.get(mail_link(mail.outbox[0]))
+    assert f"/alerts/{created.subscription.token}/" not in mail.outbox[0].body
+    assert b'data-state="pending"' in inbox.content
 
 
-def test_subscribing_an_address_again_does_not_mail_it_again_within_the_hour():
+def test_subscribing_an_address_again_does_not_mail_it_again_within_the_hour(mail_task):
     service = ServiceFactory()
-    services.subscription_create(service=service, email="ana@example.org")
-    services.subscription_create(service=service, email="ana@example.org")
+    with mail_task():
+        services.subscription_create(service=service, email="ana@example.org")
+        services.subscription_create(service=service, email="ana@example.org")
 
     assert Subscription.objects.count() == 1
     assert len(mail.outbox) == 1
@@ -231,7 +247,9 @@ def test_confirmed_email_alert_carries_a_one_click_unsubscribe(client):
     service = ServiceFactory()
     subscription = services.subscription_create(service=service, email="a@example.org").subscription
     client.post(f"/alerts/{subscription.token}/", {"action": "confirm"})
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
 
     services.deliver_due()
 
@@ -381,7 +399,9 @@ def test_a_paused_subscription_hears_nothing(receiver):
     subscription = webhook(service, receiver.url)
     services.subscription_update(subscription, paused=True)
 
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
 
     assert Delivery.objects.count() == 0
 
@@ -398,7 +418,9 @@ def test_the_demo_receiver_accepts_a_real_signed_delivery(settings):
     settings.ALERTS_ALLOW_PRIVATE_TARGETS = True
     service = ServiceFactory()
     subscription = verified_without_asking(service, "http://127.0.0.1:8000/hook")
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     delivery = Delivery.objects.select_related("subscription").get()
     body = json.dumps(services.webhook_body(delivery)).encode()
     from django.test import RequestFactory
@@ -443,7 +465,9 @@ def test_a_webhook_name_that_resolves_to_our_own_network_is_refused_at_delivery(
     # "localhost." passes the form's check (a dotted name) and resolves to loopback: as a
     # name that pointed elsewhere when it was verified and now points inside would.
     subscription = verified_without_asking(service, "http://localhost.:9/hook")
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
 
     services.deliver_due()
 
@@ -475,7 +499,7 @@ def test_a_possible_problem_that_grows_into_an_outage_sends_opened_then_raised(r
     with time_machine.travel(SPIKE_AT - timedelta(minutes=30), tick=False):
         detection.refresh_baselines()
         detection.detect_spikes()
-    webhook(service, receiver.url)
+    webhook(service, receiver.url, min_severity="possible")
 
     detect_at(SPIKE_AT + timedelta(minutes=8))
     detect_at(SPIKE_AT + timedelta(minutes=25))
@@ -510,16 +534,24 @@ def test_a_failing_alert_receiver_never_breaks_the_detectors_transaction(monkeyp
 
     monkeypatch.setattr(services, "record_incident_change", broken)
     with transaction.atomic():
-        incident = IncidentFactory(service=service)
+        incident = IncidentFactory(service=service, severity="outage")
         incident_changed.send(Incident, incident=incident, transition="opened")
 
     assert Incident.objects.filter(pk=incident.pk).exists()
     assert Delivery.objects.count() == 0
 
 
-def test_one_address_gets_at_most_five_confirmation_mails_a_day():
-    for n in range(8):
-        services.subscription_create(service=ServiceFactory(slug=f"s{n}"), email="ana@example.org")
+def test_one_address_gets_at_most_five_confirmation_mails_a_day(mail_task):
+    from alerts.mailboxes import mailbox_key
+
+    for n in range(8):  # an hour apart: the hourly limit never refuses
+        with time_machine.travel(datetime(2026, 3, 2, 2 * n, 30, tzinfo=UTC), tick=False):
+            # Redis expires keys by its own clock, not the test's: the hour passes here.
+            cache.delete(f"alerts:inbox:{mailbox_key('ana@example.org')}:recent")
+            with mail_task():
+                services.subscription_create(
+                    service=ServiceFactory(slug=f"s{n}"), email="ana@example.org"
+                )
 
     assert Subscription.objects.count() == 8
     assert len(mail.outbox) == services.CONFIRMATIONS_PER_ADDRESS_PER_DAY

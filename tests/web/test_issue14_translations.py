@@ -34,11 +34,15 @@ def test_new_pages_are_translated(client, url, language):
     assert PAGES[url][language] in page
 
 
-def test_the_confirmation_mail_is_in_the_subscribers_language():
+def test_the_confirmation_mail_is_in_the_subscribers_language(
+    settings, django_capture_on_commit_callbacks
+):
     from django.core import mail
 
-    subscription_create(
-        service=ServiceFactory(name="ChatGPT"), email="a@example.org", language="bn"
-    )
+    settings.CELERY_TASK_ALWAYS_EAGER = True  # the mail is a task's, run after the commit
+    with django_capture_on_commit_callbacks(execute=True):
+        subscription_create(
+            service=ServiceFactory(name="ChatGPT"), email="a@example.org", language="bn"
+        )
 
     assert mail.outbox[0].subject == "ChatGPT-এর জন্য আপনার opendown সতর্কতা নিশ্চিত করুন"

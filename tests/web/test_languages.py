@@ -98,7 +98,11 @@ def test_the_history_pages_through_every_incident(client, chatgpt):
 def test_any_history_page_number_gives_a_page(client, chatgpt, page):
     IncidentFactory(service=chatgpt)
 
-    assert client.get(f"/status/chatgpt/?history={page}").status_code == 200
+    # By way of the canonical page (the only one cached): web.page_cache.NotCanonical.
+    response = client.get(f"/status/chatgpt/?history={page}", follow=True)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [("/status/chatgpt/", 302)]
 
 
 def test_a_nul_history_page_is_a_400_like_every_nul_query_value(client, chatgpt):
