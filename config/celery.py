@@ -55,11 +55,12 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
     # Every minute: poll the official status pages that are due (each every 5 minutes,
-    # failing ones backing off).
+    # failing ones backing off), on the `official` queue: it waits on vendors' servers, so it
+    # never shares a queue with detection (each fetch has a total deadline, official.fetching).
     "poll-official-pages": {
         "task": "official.tasks.poll_official_pages",
         "schedule": 60.0,
-        "options": {"expires": 55},
+        "options": {"expires": 55, "queue": "official"},
     },
     # Daily, after midnight UTC: yesterday's open-data dump (counts) and all incidents.
     "dump-open-data": {

@@ -203,6 +203,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Pollers of vendors' status pages wait on other people's servers: their own queue.
+CELERY_TASK_ROUTES = {"official.tasks.*": {"queue": "official"}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -35,6 +35,9 @@ class StatusPage(models.Model):
     # (official/sources.json); nothing was fetched to check it.
     verified = models.BooleanField(default=False)
     source = models.CharField(max_length=500, blank=True)
+    # Off: known and linked but not polled (the demo, which has no internet, for the pages it
+    # has no recorded copy of).
+    polled = models.BooleanField(default=True)
     # The vendor's own words for its status now, e.g. indicator "major", "Partial outage".
     indicator = models.CharField(max_length=20, blank=True)
     description = models.CharField(max_length=200, blank=True)

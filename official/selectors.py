@@ -167,7 +167,7 @@ def _no_page() -> dict:
 def _page_status(page: StatusPage, latest: OfficialIncident | None) -> dict:
     if page.kind == PageKind.PAGE:
         state, text = OfficialState.NOT_MACHINE_READABLE, _("a page for people only, not polled")
-    elif page.polled_at is None:
+    elif page.polled_at is None or not page.polled:
         state, text = OfficialState.NOT_POLLED, _("not polled yet")
         if page.failures:
             state = OfficialState.FAILING

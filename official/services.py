@@ -95,12 +95,22 @@ def poll_page(page: StatusPage, *, now: datetime | None = None, get: Getter = fe
 def poll_due(*, now: datetime | None = None) -> int:
     """Poll every page whose time has come; returns how many were polled."""
     now = now or timezone.now()
-    pollable = StatusPage.objects.exclude(kind=PageKind.PAGE)
+    pollable = StatusPage.objects.filter(polled=True).exclude(kind=PageKind.PAGE)
     due = pollable.filter(next_poll_at__isnull=True) | pollable.filter(next_poll_at__lte=now)
     pages = list(due)
     for page in pages:
         poll_page(page, now=now)
     return len(pages)
+
+
+def ensure_loaded() -> bool:
+    """Load the sources if none is known yet: a deploy path that forgot `load_official` (the
+    manual steps) still gets every vendor's status from beat's first minute. Returns whether
+    it loaded them."""
+    if StatusPage.objects.exists() or not Service.objects.exists():
+        return False
+    catalogue_load()
+    return True
 
 
 def recorded_url(entry: dict, base_url: str) -> str:
@@ -123,15 +133,19 @@ def recorded_get(base_url: str) -> Getter:
     return get
 
 
-def catalogue_load(pages: list[dict] | None = None, *, base_url: str | None = None) -> int:
+def catalogue_load(
+    pages: list[dict] | None = None, *, base_url: str | None = None, offline: bool = False
+) -> int:
     """Upsert the catalogue's status sources and which services they speak for (idempotent:
     run on every deploy; polling state and stored incidents are kept).
 
-    `base_url` points each source at its recorded copy (the demo and tests serve them locally).
+    `base_url` points each source that has a recorded copy at it (the demo and tests serve them
+    locally); with `offline`, a source without one is linked but not polled (no internet).
     """
     loaded = 0
     for entry in OFFICIAL_PAGES if pages is None else pages:
-        url = entry["url"] if base_url is None else recorded_url(entry, base_url)
+        recorded = base_url is not None and bool(entry["fixture"])
+        url = recorded_url(entry, base_url) if recorded else entry["url"]  # type: ignore[arg-type]
         page, _ = StatusPage.objects.update_or_create(
             name=entry["name"],
             defaults={
@@ -140,6 +154,7 @@ def catalogue_load(pages: list[dict] | None = None, *, base_url: str | None = No
                 "status_page": entry["status_page"],
                 "verified": entry["verified"],
                 "source": entry["source"][:500],
+                "polled": recorded or not offline,
             },
         )
         services = Service.objects.in_bulk(list(entry["services"]), field_name="slug")

@@ -20,6 +20,11 @@ class Migration(migrations.Migration):
             name="source",
             field=models.CharField(blank=True, max_length=500),
         ),
+        migrations.AddField(
+            model_name="statuspage",
+            name="polled",
+            field=models.BooleanField(default=True),
+        ),
         migrations.AlterField(
             model_name="statuspage",
             name="kind",
