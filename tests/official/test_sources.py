@@ -14,8 +14,8 @@ from official import services
 from official.catalogue import NO_OFFICIAL_PAGE, OFFICIAL_PAGES
 from official.models import ServiceStatusPage, StatusPage
 from official.selectors import official_status
-from outages.models import Service
 from outages.catalogue import SERVICES
+from outages.models import Service
 
 pytestmark = pytest.mark.django_db
 CATALOGUE = {service["slug"] for service in SERVICES}
