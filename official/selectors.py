@@ -76,23 +76,34 @@ def acknowledgement(incident: Incident, *, now: datetime | None = None) -> Ackno
     return found
 
 
+def clock_parts(ack: Acknowledgement) -> tuple[str, dict[str, object]]:
+    """The acknowledgement clock as a translated sentence and its values (the page wraps the
+    minutes so they tick live; the API fills them in: clock_text)."""
+    values: dict[str, object] = {"vendor": ack.vendor, "minutes": ack.crowd_minutes}
+    if ack.state == Ack.ACKNOWLEDGED:
+        lag = ack.lag_minutes or 0
+        if lag <= 0:
+            return _("%(vendor)s acknowledged it first, %(lag)s min before the crowd."), {
+                **values,
+                "lag": -lag,
+            }
+        return _("%(vendor)s acknowledged it %(lag)s min after the crowd saw it."), {
+            **values,
+            "lag": lag,
+        }
+    if ack.state == Ack.PENDING:
+        return _("%(vendor)s has not acknowledged it after %(minutes)s min."), values
+    if ack.state == Ack.NEVER:
+        return _("%(vendor)s never acknowledged it (%(minutes)s min)."), values
+    if ack.state == Ack.NO_PAGE:
+        return _("No official status page: nobody official to acknowledge it."), values
+    return _("Unknown: %(vendor)s's status page was not read before this ended."), values
+
+
 def clock_text(ack: Acknowledgement) -> str:
     """The acknowledgement clock in words, in the active language."""
-    values = {"vendor": ack.vendor, "minutes": ack.crowd_minutes, "lag": ack.lag_minutes}
-    if ack.state == Ack.ACKNOWLEDGED:
-        if (ack.lag_minutes or 0) <= 0:
-            return _("%(vendor)s acknowledged it first, %(lag)s min before the crowd.") % {
-                **values,
-                "lag": -(ack.lag_minutes or 0),
-            }
-        return _("%(vendor)s acknowledged it %(lag)s min after the crowd saw it.") % values
-    if ack.state == Ack.PENDING:
-        return _("%(vendor)s has not acknowledged it after %(minutes)s min.") % values
-    if ack.state == Ack.NEVER:
-        return _("%(vendor)s never acknowledged it (%(minutes)s min).") % values
-    if ack.state == Ack.NO_PAGE:
-        return _("No official status page: nobody official to acknowledge it.")
-    return _("Unknown: %(vendor)s's status page was not read before this ended.") % values
+    sentence, values = clock_parts(ack)
+    return sentence % values
 
 
 @dataclass
