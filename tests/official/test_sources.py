@@ -98,3 +98,24 @@ def test_beat_loads_the_sources_when_a_deploy_path_did_not(monkeypatch):
     tasks.poll_official_pages()
 
     assert StatusPage.objects.count() == len(OFFICIAL_PAGES) and len(polled) == 2
+
+
+def test_the_demo_reads_its_recorded_pages_from_files_before_any_server_is_up(settings):
+    # make run: the worker starts before the web server that serves the recordings; the
+    # seed reads them straight from the files, so status shows from the first minute.
+    settings.SITE_URL = "http://127.0.0.1:9"  # nothing listens there
+    call_command("load_catalogue", stdout=io.StringIO())
+
+    call_command("load_official", "--recorded", stdout=io.StringIO())
+
+    openai = StatusPage.objects.get(name="OpenAI")
+    assert openai.polled_at is not None and openai.failures == 0
+    assert openai.url == "http://127.0.0.1:9/official/fixtures/openai/"
+    assert openai.incidents.count() == 1
+    discord = StatusPage.objects.get(name="Discord")
+    assert not discord.polled and discord.url == "https://discordstatus.com/"
+    assert official_status(Service.objects.get(slug="discord").pk)["state"] == "not_polled_yet"
+    # Five minutes later beat polls the recorded pages through the (by then running) server.
+    due = StatusPage.objects.filter(polled=True).exclude(kind="page")
+    assert {page.name for page in due} == {p["name"] for p in OFFICIAL_PAGES if p["fixture"]}
+    assert all(page.next_poll_at > timezone.now() for page in due)
