@@ -20,16 +20,18 @@ app.autodiscover_tasks()
 # verification, polls of official status pages) has the `outbound` queue; everything else
 # (roll-ups, refits, retention, dumps) stays on Celery's default queue. A worker started
 # without -Q (`make run`, `make worker`) consumes all three.
-DETECTION_QUEUE, OUTBOUND_QUEUE = "detection", "outbound"
+DETECTION_QUEUE, OUTBOUND_QUEUE, OFFICIAL_QUEUE = "detection", "outbound", "official"
 # Each queue bound by its own name, so a message routed to one can only land in that one.
 app.conf.task_queues = tuple(
-    Queue(name, routing_key=name) for name in ("celery", DETECTION_QUEUE, OUTBOUND_QUEUE)
+    Queue(name, routing_key=name) for name in ("celery", DETECTION_QUEUE, OUTBOUND_QUEUE, OFFICIAL_QUEUE)
 )
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
     "detection.tasks.detect_spikes": {"queue": DETECTION_QUEUE},
     "alerts.tasks.*": {"queue": OUTBOUND_QUEUE},
-    "official.tasks.*": {"queue": OUTBOUND_QUEUE},
+    # Polls of vendors' status pages: a queue of their own (issue 27), consumed by the
+    # outbound workers, so a wave of webhooks never delays an official status.
+    "official.tasks.*": {"queue": OFFICIAL_QUEUE},
 }
 
 # Each entry expires before its next run, so a backed-up queue never runs a cycle twice.
@@ -74,11 +76,12 @@ app.conf.beat_schedule = {
         "options": {"expires": 55},
     },
     # Every minute: poll the official status pages that are due (each every 5 minutes,
-    # failing ones backing off).
+    # failing ones backing off), on the `official` queue: it waits on vendors' servers, so it
+    # never shares a queue with detection (each fetch has a total deadline, official.fetching).
     "poll-official-pages": {
         "task": "official.tasks.poll_official_pages",
         "schedule": 60.0,
-        "options": {"expires": 55},
+        "options": {"expires": 55, "queue": "official"},
     },
     # Daily, after midnight UTC: yesterday's open-data dump (counts) and all incidents.
     "dump-open-data": {

@@ -9,15 +9,35 @@ from outages.models import Service
 
 
 class PageKind(models.TextChoices):
+    """How a source is read (official.parsing.FORMATS); PAGE is linked but never polled."""
+
     STATUSPAGE = "statuspage", "Atlassian Statuspage (/api/v2/)"
-    FEED = "feed", _("RSS or Atom feed")
+    INCIDENTIO = "incidentio", "incident.io (Statuspage-compatible /api/v2/)"
+    GOOGLE = "google", "Google status dashboard (incidents.json)"
+    RSS = "rss", _("RSS feed")
+    ATOM = "atom", _("Atom feed")
+    SLACK = "slack", "Slack status API v2"
+    PLAYSTATION = "playstation", "PlayStation Network status JSON"
+    APPLE = "apple", "Apple system status"
+    PAYPAL = "paypal", "PayPal components API"
+    PAGE = "page", _("web page only (not polled)")
 
 
 class StatusPage(models.Model):
     name = models.CharField(max_length=100, unique=True)
-    # Statuspage: the page's root (the poller appends /api/v2/...); feed: the feed itself.
+    # What the poller fetches. Statuspage / incident.io: the page's root (the poller appends
+    # /api/v2/...); the other formats: the document itself.
     url = models.URLField(max_length=500)
     kind = models.CharField(max_length=12, choices=PageKind.choices)
+    # The page people read (the service API's `status_page`); blank: same as url.
+    status_page = models.URLField(max_length=500, blank=True)
+    # Whether the polled URL was found in a public source (named in `source`), from the data
+    # (official/sources.json); nothing was fetched to check it.
+    verified = models.BooleanField(default=False)
+    source = models.CharField(max_length=500, blank=True)
+    # Off: known and linked but not polled (the demo, which has no internet, for the pages it
+    # has no recorded copy of).
+    polled = models.BooleanField(default=True)
     # The vendor's own words for its status now, e.g. indicator "major", "Partial outage".
     indicator = models.CharField(max_length=20, blank=True)
     description = models.CharField(max_length=200, blank=True)

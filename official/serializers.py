@@ -3,6 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from common.queries import QuerySerializer
+from official import selectors
+
 
 
 class LagQuerySerializer(QuerySerializer):
@@ -16,6 +18,13 @@ class LagIncidentSerializer(serializers.Serializer):
     acknowledgement = serializers.CharField()
     acknowledged_at = serializers.DateTimeField(allow_null=True)
     acknowledgement_lag_minutes = serializers.IntegerField(allow_null=True)
+    active = serializers.BooleanField(help_text="Still going on: its clock is running.")
+    minutes_since_detection = serializers.IntegerField(
+        help_text="Minutes from the crowd's detection to now (to the end, once over)."
+    )
+    acknowledgement_clock = serializers.CharField(
+        help_text='The clock in words, e.g. "OpenAI has not acknowledged it after 27 min."'
+    )
 
 
 class VendorLagSerializer(serializers.Serializer):
@@ -26,6 +35,12 @@ class VendorLagSerializer(serializers.Serializer):
     )
     acknowledged = serializers.IntegerField()
     never_acknowledged = serializers.IntegerField()
+    never_acknowledged_share = serializers.FloatField(
+        allow_null=True,
+        help_text="Share (0-1) of the crowd's ended incidents with a known outcome that the "
+        "vendor never acknowledged; null when there is none.",
+    )
+    pending = serializers.IntegerField(help_text="Incidents going on, not acknowledged yet.")
     incidents = LagIncidentSerializer(many=True)
 
 
@@ -37,6 +52,8 @@ def vendor_rows(ranking) -> list[dict]:  # type: ignore[no-untyped-def]
             "median_lag_minutes": row.median_lag_minutes,
             "acknowledged": row.acknowledged,
             "never_acknowledged": row.never,
+            "never_acknowledged_share": row.never_share,
+            "pending": row.pending,
             "incidents": [
                 {
                     "id": incident.pk,
@@ -45,6 +62,9 @@ def vendor_rows(ranking) -> list[dict]:  # type: ignore[no-untyped-def]
                     "acknowledgement": ack.state,
                     "acknowledged_at": ack.acknowledged_at,
                     "acknowledgement_lag_minutes": ack.lag_minutes,
+                    "active": incident.ended_at is None,
+                    "minutes_since_detection": ack.crowd_minutes,
+                    "acknowledgement_clock": selectors.clock_text(ack),
                 }
                 for incident, ack in row.incidents
             ],

@@ -9,4 +9,5 @@ from official import services
 def poll_official_pages() -> int:
     """Poll the official status pages that are due (each every few minutes, failing ones
     backing off). Idempotent: incidents are upserted by the page's own ids."""
+    services.ensure_loaded()
     return services.poll_due()

@@ -17,7 +17,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def acknowledgement(request: HttpRequest) -> HttpResponse:
     query = LagQuerySerializer(data=request.GET)
     days = query.validated_data["days"] if query.is_valid() else selectors.RANKING_DAYS
-    context = {"ranking": selectors.lag_ranking(days=days), "days": days}
+    ranking = selectors.lag_ranking(days=days)
+    live = [(i, ack) for row in ranking for i, ack in row.incidents if i.ended_at is None]
+    context = {"ranking": ranking, "days": days, "live": live}
     return render(request, "official/acknowledgement.html", context)
 
 

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from common.buckets import window_start
 from detection.selectors import detection_freshness, series_with_band
+from official import selectors as official
 from outages import selectors
 from outages.models import Service
 from reports import selectors as counts
@@ -46,13 +47,18 @@ class ServiceListApi(ListAPIView):
         return selectors.service_list()
 
     def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "reports_last_hour": self._last_hour}
+        return {
+            **super().get_serializer_context(),
+            "reports_last_hour": self._last_hour,
+            "official": self._official,
+        }
 
     def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
         page = super().paginate_queryset(queryset)
         # Counts for this page only, in one query over the roll-up.
         now = timezone.now()
         self._last_hour = counts.report_totals(page, start=window_start(now, 60), end=now)
+        self._official = official.official_statuses([service.pk for service in page])
         return page
 
 

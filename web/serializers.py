@@ -34,17 +34,75 @@ class ProblemTypeSerializer(serializers.ModelSerializer):
         fields = ["slug", "name"]
 
 
+class OfficialIncidentSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    status = serializers.CharField(allow_null=True)
+    impact = serializers.CharField(allow_null=True)
+    acknowledged_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField(allow_null=True)
+
+
+class OfficialStatusSerializer(serializers.Serializer):
+    status_page = serializers.CharField(
+        allow_null=True, help_text="The vendor's official status page; null when it has none."
+    )
+    state = serializers.ChoiceField(
+        choices=[
+            "no_official_status_page",
+            "not_polled_yet",
+            "not_machine_readable",
+            "failing",
+            "polled",
+        ]
+    )
+    state_text = serializers.CharField(
+        help_text='"no official status page", "not polled yet", or the status the page gives.'
+    )
+    page = serializers.CharField(allow_null=True, help_text="The vendor's status page's name.")
+    url = serializers.CharField(allow_null=True, help_text="The document(s) polled.")
+    format = serializers.CharField(allow_null=True)
+    verified = serializers.BooleanField(
+        allow_null=True, help_text="Whether the polled URL was found in a public source."
+    )
+    indicator = serializers.CharField(
+        allow_null=True, help_text="The page's own indicator: none, minor, major, critical..."
+    )
+    description = serializers.CharField(allow_null=True)
+    polled_at = serializers.DateTimeField(allow_null=True)
+    latest_incident = OfficialIncidentSerializer(allow_null=True)
+
+
 class ServiceListSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     status = serializers.ChoiceField(source="level", choices=Level.choices, read_only=True)
     reports_last_hour = serializers.SerializerMethodField()
+    official = serializers.SerializerMethodField(
+        help_text="The vendor's official status beside the crowd's (status_page null and state "
+        "no_official_status_page when the vendor publishes none)."
+    )
 
     class Meta:
         model = Service
-        fields = ["slug", "name", "parent", "category", "company", "status", "reports_last_hour"]
+        fields = [
+            "slug",
+            "name",
+            "parent",
+            "category",
+            "company",
+            "status",
+            "reports_last_hour",
+            "official",
+        ]
 
     def get_reports_last_hour(self, service: Service) -> int:
         return self.context["reports_last_hour"].get(service.pk, 0)
+
+    @extend_schema_field(OfficialStatusSerializer)
+    def get_official(self, service: Service) -> dict:
+        known = self.context.get("official", {}).get(service.pk)
+        found = known if known is not None else official.official_status(service.pk)
+        return OfficialStatusSerializer(found).data
 
 
 class ShareSerializer(serializers.Serializer):
@@ -81,6 +139,13 @@ class IncidentSerializer(serializers.ModelSerializer):
         help_text="no_official_page, acknowledged, pending (still going on), never (ended "
         "unacknowledged) or unknown (before the page was watched)."
     )
+    minutes_since_detection = serializers.SerializerMethodField(
+        help_text="The acknowledgement clock: minutes from the crowd's detection to now (to the "
+        "end, once over)."
+    )
+    acknowledgement_clock = serializers.SerializerMethodField(
+        help_text='The clock in words, e.g. "OpenAI has not acknowledged it after 27 min."'
+    )
 
     class Meta:
         model = Incident
@@ -101,6 +166,8 @@ class IncidentSerializer(serializers.ModelSerializer):
             "acknowledged_at",
             "acknowledgement_lag_minutes",
             "acknowledgement",
+            "minutes_since_detection",
+            "acknowledgement_clock",
         ]
 
     def _acknowledgement(self, incident: Incident) -> dict:
@@ -111,6 +178,8 @@ class IncidentSerializer(serializers.ModelSerializer):
                 "state": found.state,
                 "acknowledged_at": found.acknowledged_at,
                 "lag_minutes": found.lag_minutes,
+                "crowd_minutes": found.crowd_minutes,
+                "clock": official.clock_text(found),
             }
         return incident._acknowledgement
 
@@ -125,6 +194,12 @@ class IncidentSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ChoiceField(choices=ACKNOWLEDGEMENT_STATES))
     def get_acknowledgement(self, incident: Incident) -> str:
         return self._acknowledgement(incident)["state"]
+
+    def get_minutes_since_detection(self, incident: Incident) -> int:
+        return self._acknowledgement(incident)["crowd_minutes"]
+
+    def get_acknowledgement_clock(self, incident: Incident) -> str:
+        return self._acknowledgement(incident)["clock"]
 
     @extend_schema_field(
         {
@@ -152,26 +227,6 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
 
-class OfficialIncidentSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    status = serializers.CharField(allow_null=True)
-    impact = serializers.CharField(allow_null=True)
-    acknowledged_at = serializers.DateTimeField()
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    url = serializers.CharField(allow_null=True)
-
-
-class OfficialStatusSerializer(serializers.Serializer):
-    page = serializers.CharField(help_text="The vendor's status page.")
-    url = serializers.CharField()
-    indicator = serializers.CharField(
-        allow_null=True, help_text="The page's own indicator: none, minor, major, critical..."
-    )
-    description = serializers.CharField(allow_null=True)
-    polled_at = serializers.DateTimeField(allow_null=True)
-    latest_incident = OfficialIncidentSerializer(allow_null=True)
-
-
 class ServiceDetailSerializer(ServiceListSerializer):
     problems = ProblemTypeSerializer(source="problem_types", many=True, read_only=True)
     children = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
@@ -186,9 +241,6 @@ class ServiceDetailSerializer(ServiceListSerializer):
     top_problems = serializers.SerializerMethodField()
     top_regions = serializers.SerializerMethodField()
     active_incident = serializers.SerializerMethodField()
-    official = serializers.SerializerMethodField(
-        help_text="The vendor's official status beside the crowd's; null without a known page."
-    )
     stale = serializers.SerializerMethodField(help_text=STALE_HELP)
     as_of = serializers.SerializerMethodField(help_text=AS_OF_HELP)
     detected_at = serializers.SerializerMethodField(help_text=DETECTED_AT_HELP)
@@ -251,11 +303,6 @@ class ServiceDetailSerializer(ServiceListSerializer):
 
     def get_detection_behind(self, service: Service) -> bool:
         return self.context["freshness"].detection_behind
-
-    @extend_schema_field(OfficialStatusSerializer(allow_null=True))
-    def get_official(self, service: Service) -> dict | None:
-        found = official.official_status(service.pk)
-        return None if found is None else OfficialStatusSerializer(found).data
 
     @extend_schema_field(IncidentSerializer(allow_null=True))
     def get_active_incident(self, service: Service) -> dict | None:
