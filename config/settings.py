@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_countries",
     "outages",
     "reports",
+    "mentions",
     "detection",
     "alerts",
     "official",
