@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from detection.selectors import detection_freshness
+from mentions.selectors import ingest_freshness
 
 
 @never_cache
@@ -18,9 +19,15 @@ from detection.selectors import detection_freshness
 def readyz(request: HttpRequest) -> JsonResponse:
     try:
         freshness = detection_freshness()
+        # Only the enabled ingesters (mentions.selectors.enabled_sources); none in tests.
+        ingesters = ingest_freshness()
     except DatabaseError as error:
         return JsonResponse({"status": "error", "database": str(error)[:200]}, status=503)
-    ready = not (freshness.detection_behind or freshness.baselines_behind)
+    ready = not (
+        freshness.detection_behind
+        or freshness.baselines_behind
+        or any(ingester.behind for ingester in ingesters)
+    )
     return JsonResponse(
         {
             "status": "ok" if ready else "behind",
@@ -28,6 +35,15 @@ def readyz(request: HttpRequest) -> JsonResponse:
             "detection_behind": freshness.detection_behind,
             "baselines_at": freshness.baselines_at,
             "baselines_behind": freshness.baselines_behind,
+            "ingesters": [
+                {
+                    "source": ingester.source,
+                    "read_until": ingester.read_until,
+                    "written_at": ingester.updated_at,
+                    "behind": ingester.behind,
+                }
+                for ingester in ingesters
+            ],
         },
         status=200 if ready else 503,
     )

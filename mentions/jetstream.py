@@ -17,19 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import random
-import time
-from collections import Counter, OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import websockets
 
-from mentions.rules import Matcher, country_hint
+from mentions.tally import Tally
 
 log = logging.getLogger(__name__)
 
@@ -91,87 +87,42 @@ def subscribe_url(base: str, cursor: int | None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, extra, ""))
 
 
-# (service slug, country or "", epoch minute) -> posts
-Counts = Counter[tuple[str, str, int]]
-# (counts, position = last time_us counted) -> None; one transaction.
-Flush = Callable[[Counts, int], None]
-
-
-@dataclass
-class Stats:
-    frames: int = 0
-    posts: int = 0
-    matched: int = 0
-    duplicates: int = 0
-    skipped_frames: int = 0
-    connections: int = 0
-
-
 @dataclass
 class JetstreamIngester:
     url: str
-    matcher: Matcher
-    flush: Flush
-    # slug -> countries the service is popular in (for the language hints).
-    popular: dict[str, list[str]] = field(default_factory=dict)
-    # The position stored by the last run (None: start from now).
-    committed: int | None = None
-    stats: Stats = field(default_factory=Stats)
-    _pending: Counts = field(default_factory=Counter)
-    _seen: OrderedDict[bytes, int] = field(default_factory=OrderedDict)
-    _last: int | None = None
-
-    def __post_init__(self) -> None:
-        self._last = self.committed
+    tally: Tally
 
     def handle(self, frame: str | bytes) -> None:
         """Count one frame (idempotent for a redelivered post)."""
-        self.stats.frames += 1
+        self.tally.stats.frames += 1
         post = post_of(frame)
         if post is None:
-            self.stats.skipped_frames += 1
+            self.tally.stats.skipped_frames += 1
             return
-        if self.committed is not None and post.time_us <= self.committed:
-            self.stats.duplicates += 1  # counted and committed before a restart
-            return
-        key = hashlib.blake2b(f"{post.did}/{post.rkey}".encode(), digest_size=12).digest()
-        if key in self._seen:
-            self.stats.duplicates += 1
-            return
-        self._seen[key] = post.time_us
-        horizon = post.time_us - DEDUPE_SECONDS * 1_000_000
-        while self._seen and next(iter(self._seen.values())) < horizon:
-            self._seen.popitem(last=False)
-        self.stats.posts += 1
-        minute = post.time_us // 60_000_000
-        for match in self.matcher.match(post.text):
-            country = country_hint(post.langs, self.popular.get(match.service, ()))
-            self._pending[(match.service, country, minute)] += 1
-            self.stats.matched += 1
-        self._last = max(self._last or 0, post.time_us)
-
-    def flush_pending(self) -> None:
-        if self._last is None or self._last == self.committed:
-            return
-        pending, self._pending = self._pending, Counter()
-        try:
-            self.flush(pending, self._last)
-        except Exception:
-            # Not committed: keep the counts for the next flush (nothing is lost or doubled).
-            self._pending.update(pending)
-            raise
-        self.committed = self._last
+        self.tally.post(
+            f"{post.did}/{post.rkey}", post.time_us, post.time_us / 1e6, post.text, post.langs
+        )
 
     async def run(self, *, stop: asyncio.Event | None = None, max_connections: int = 0) -> None:
         """Read until `stop` is set (or after `max_connections` connections, for tests)."""
         stop = stop or asyncio.Event()
+        flusher = asyncio.create_task(self.tally.flush_every(FLUSH_SECONDS, stop))
+        try:
+            await self._connect_until(stop, max_connections)
+        finally:
+            stop.set()
+            await flusher
+
+    async def _connect_until(self, stop: asyncio.Event, max_connections: int) -> None:
         backoff = BACKOFF_FIRST
         while not stop.is_set():
-            if max_connections and self.stats.connections >= max_connections:
+            if max_connections and self.tally.stats.connections >= max_connections:
                 break
-            cursor = None if self._last is None else self._last - REWIND_SECONDS * 1_000_000
+            last = self.tally.last
+            cursor = None if last is None else last - REWIND_SECONDS * 1_000_000
+            frames_before = self.tally.stats.frames
             try:
-                self.stats.connections += 1
+                self.tally.stats.connections += 1
                 async with websockets.connect(
                     subscribe_url(self.url, cursor),
                     max_size=MAX_FRAME_BYTES,
@@ -182,10 +133,11 @@ class JetstreamIngester:
                 ) as socket:
                     log.info("jetstream: connected (cursor %s)", cursor)
                     await self._read(socket, stop)
-                    backoff = BACKOFF_FIRST
             except (OSError, websockets.WebSocketException, TimeoutError) as error:
-                log.warning("jetstream: connection lost (%s); retrying in %.0fs", error, backoff)
-            await asyncio.to_thread(self._flush_logged)
+                log.warning("jetstream: connection lost (%s)", error)
+            if self.tally.stats.frames > frames_before:
+                backoff = BACKOFF_FIRST  # the server was serving: a fresh failure, not a streak
+            await self.tally.flush_async()  # store what this connection read before waiting
             if stop.is_set():
                 break
             # Full jitter: many ingesters restarted together do not reconnect in step.
@@ -195,20 +147,9 @@ class JetstreamIngester:
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 
     async def _read(self, socket, stop: asyncio.Event) -> None:  # type: ignore[no-untyped-def]
-        next_flush = time.monotonic() + FLUSH_SECONDS
         while not stop.is_set():
             try:
-                frame = await asyncio.wait_for(socket.recv(), timeout=FLUSH_SECONDS)
+                frame = await asyncio.wait_for(socket.recv(), timeout=1.0)
             except TimeoutError:
-                frame = None
-            if frame is not None:
-                self.handle(frame)
-            if time.monotonic() >= next_flush:
-                await asyncio.to_thread(self._flush_logged)
-                next_flush = time.monotonic() + FLUSH_SECONDS
-
-    def _flush_logged(self) -> None:
-        try:
-            self.flush_pending()
-        except Exception:
-            log.exception("jetstream: could not store counts; kept for the next flush")
+                continue  # only to look at `stop` now and then
+            self.handle(frame)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("init", "web", "worker", "beat")
+APP_SERVICES = ("init", "web", "worker", "beat", "ingest-jetstream", "ingest-mastodon")
 
 
 @pytest.fixture(scope="module")
