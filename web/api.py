@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from common.buckets import window_start
 from detection.selectors import detection_freshness, series_with_band
+from mentions import selectors as mentions
 from outages import selectors
 from outages.models import Service
 from reports import selectors as counts
@@ -46,13 +47,18 @@ class ServiceListApi(ListAPIView):
         return selectors.service_list()
 
     def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), "reports_last_hour": self._last_hour}
+        return {
+            **super().get_serializer_context(),
+            "reports_last_hour": self._last_hour,
+            "mentions": self._mentions,
+        }
 
     def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
         page = super().paginate_queryset(queryset)
         # Counts for this page only, in one query over the roll-up.
         now = timezone.now()
         self._last_hour = counts.report_totals(page, start=window_start(now, 60), end=now)
+        self._mentions = mentions.mention_summaries([service.pk for service in page], now)
         return page
 
 
@@ -78,6 +84,7 @@ class ServiceDetailApi(APIView):
             "top_regions": counts.top_regions(service, start=last_hour, end=now),
             "active_incident": selectors.active_incident(service),
             "freshness": detection_freshness(now),
+            "mentions": mentions.mention_summaries([service.pk], now),
         }
         return ServiceDetailSerializer(service, context=context).data
 

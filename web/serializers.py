@@ -7,6 +7,7 @@ from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mentions import selectors as mentions
 from official import selectors as official
 from outages.models import Incident, Level, ProblemType, Service
 from outages.selectors import related_incidents
@@ -33,17 +34,58 @@ class ProblemTypeSerializer(serializers.ModelSerializer):
         fields = ["slug", "name"]
 
 
+class MentionsSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(
+        choices=Level.choices,
+        help_text="The detector's verdict on the posts alone, against their own baseline; "
+        "'possible' at most while the reports are quiet.",
+    )
+    posts_last_15m = serializers.IntegerField()
+    posts_last_hour = serializers.IntegerField()
+    expected_15m = serializers.FloatField(
+        allow_null=True, help_text="Baseline posts per 15 minutes now (null until scored)."
+    )
+    scored_at = serializers.DateTimeField(allow_null=True)
+
+
+NO_MENTIONS = {
+    "state": Level.OK,
+    "posts_last_15m": 0,
+    "posts_last_hour": 0,
+    "expected_15m": None,
+    "scored_at": None,
+}
+
+
 class ServiceListSerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     status = serializers.ChoiceField(source="level", choices=Level.choices, read_only=True)
     reports_last_hour = serializers.SerializerMethodField()
+    mentions = serializers.SerializerMethodField(
+        help_text="Social posts saying the service is down (Bluesky, Mastodon): counts and "
+        "the detector's state."
+    )
 
     class Meta:
         model = Service
-        fields = ["slug", "name", "parent", "category", "company", "status", "reports_last_hour"]
+        fields = [
+            "slug",
+            "name",
+            "parent",
+            "category",
+            "company",
+            "status",
+            "reports_last_hour",
+            "mentions",
+        ]
 
     def get_reports_last_hour(self, service: Service) -> int:
         return self.context["reports_last_hour"].get(service.pk, 0)
+
+    @extend_schema_field(MentionsSerializer)
+    def get_mentions(self, service: Service) -> dict:
+        found = self.context.get("mentions", {}).get(service.pk, NO_MENTIONS)
+        return MentionsSerializer(found).data
 
 
 class ShareSerializer(serializers.Serializer):
@@ -76,6 +118,9 @@ class IncidentSerializer(serializers.ModelSerializer):
         help_text="Minutes from the crowd's detection to that acknowledgement (negative: the "
         "vendor was first); null when not acknowledged or there is no official page."
     )
+    mention_posts = serializers.SerializerMethodField(
+        help_text="Social posts saying the service is down while the incident lasted."
+    )
     acknowledgement = serializers.SerializerMethodField(
         help_text="no_official_page, acknowledged, pending (still going on), never (ended "
         "unacknowledged) or unknown (before the page was watched)."
@@ -100,7 +145,15 @@ class IncidentSerializer(serializers.ModelSerializer):
             "acknowledged_at",
             "acknowledgement_lag_minutes",
             "acknowledgement",
+            "mention_posts",
         ]
+
+    def get_mention_posts(self, incident: Incident) -> int:
+        return mentions.incident_mention_posts(
+            service_id=incident.service_id,
+            started_at=incident.started_at,
+            ended_at=incident.ended_at,
+        )
 
     def _acknowledgement(self, incident: Incident) -> dict:
         # Computed once per incident for the three fields below.
