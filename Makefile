@@ -41,6 +41,7 @@ migrate: install
 seed: migrate
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py demo_alerts
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py replay_mentions
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py load_official --recorded
 
 # Serves the demo on http://$(HOST):$(PORT); a Celery worker with its beat runs alongside and
