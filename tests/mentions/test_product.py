@@ -136,3 +136,24 @@ def test_the_service_page_shows_reports_beside_posts(client):
         page = client.get(f"/status/{service.slug}/").content.decode()
     assert 'data-testid="mentions"' in page
     assert "4 public posts said Chatgpt is down in the last hour" in page
+
+
+@pytest.mark.parametrize(
+    "language, heading, sentence",
+    [
+        ("hi", "रिपोर्टें और डाउन बताने वाली पोस्टें", "पिछले एक घंटे में 4 सार्वजनिक पोस्टों ने"),
+        ("bn", "রিপোর্ট এবং ডাউন বলা পোস্ট", "গত এক ঘণ্টায় 4টি পাবলিক পোস্টে"),
+    ],
+)
+def test_the_mentions_panel_is_translated(client, language, heading, sentence):
+    service = ServiceFactory(slug="chatgpt")
+    MentionCount.objects.create(
+        service=service,
+        source=Source.BLUESKY,
+        minute=NOW.replace(second=0) - timedelta(minutes=2),
+        count=4,
+    )
+    with time_machine.travel(NOW, tick=False):
+        page = client.get(f"/{language}/status/{service.slug}/").content.decode()
+    assert heading in page
+    assert sentence in page
