@@ -17,8 +17,12 @@ from outages.models import Service
 log = logging.getLogger(__name__)
 
 
-def database_tally(source: str, dedupe_span: int) -> Tally:
-    """A tally of the catalogue's services that stores into the database as `source`."""
+def database_tally(source: str, dedupe_span: int, *, resume: bool = True) -> Tally:
+    """A tally of the catalogue's services that stores into the database as `source`.
+
+    `resume`: skip posts at or before the stored position (a source that replays from a cursor,
+    Jetstream). Mastodon's stream has no replay, and a status federated late can carry an id
+    below the position, so there it would only drop real posts."""
     ids = services.service_ids()
     popular = {
         slug: list(countries)
@@ -36,7 +40,7 @@ def database_tally(source: str, dedupe_span: int) -> Tally:
         flush=flush,
         dedupe_span=dedupe_span,
         popular={slug: [str(c) for c in countries] for slug, countries in popular.items()},
-        committed=selectors.ingest_position(source),
+        committed=selectors.ingest_position(source) if resume else None,
     )
 
 

@@ -3,8 +3,8 @@ httpx + httpx-sse), off unless MASTODON_STREAMING_URL names a server.
 
 Each server sees its own part of the network (its users and the accounts they follow), so the
 counts are a sample, as Jetstream's are not. The streaming API has no replay: after a restart
-the ingester starts from now, and a status at or before the stored position (status ids grow
-with time) or seen in the last DEDUPE_IDS statuses is not counted again.
+the ingester starts from now; a status delivered twice on the stream (same id within
+DEDUPE_IDS) counts once.
 """
 
 from __future__ import annotations

@@ -107,3 +107,13 @@ def test_readyz_is_behind_when_the_ingester_is_silent_or_lagging(
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["status"] == "behind"
+
+
+def test_a_restarted_mastodon_ingester_still_counts_a_status_with_a_lower_id():
+    ServiceFactory(slug="chatgpt")
+    mentions_record(
+        source=Source.MASTODON, counts=Counter(), position=500, read_until=0.0, services={}
+    )
+    tally = database_tally(Source.MASTODON, dedupe_span=10, resume=False)
+    tally.post("server/400", 400, MINUTE * 60.0, "is chatgpt down?", ())
+    assert tally.stats.matched == 1

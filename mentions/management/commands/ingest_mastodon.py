@@ -30,7 +30,7 @@ class Command(BaseCommand):
             return
         ingester = MastodonIngester(
             server=server,
-            tally=database_tally(Source.MASTODON, DEDUPE_IDS),
+            tally=database_tally(Source.MASTODON, DEDUPE_IDS, resume=False),
             access_token=settings.MASTODON_ACCESS_TOKEN,
         )
         self.stdout.write(f"mastodon: reading {server}")
