@@ -8,7 +8,7 @@ once: it replays from a cursor (time_us) and may send an event twice. So:
   mentions.services.mentions_record); after a restart the ingester asks Jetstream to replay from
   REWIND_SECONDS before it (no gap) and skips every post at or before it (no double count);
 - a dropped connection or a refused one is retried with capped exponential backoff and jitter;
-- a frame that is not JSON, or not a post, or too big, is skipped and counted, never fatal.
+- a frame that is not JSON, or not a post, is skipped and counted, never fatal.
 
 No Django at import time: the management command passes in `flush`.
 """
@@ -30,9 +30,10 @@ from mentions.tally import Tally
 log = logging.getLogger(__name__)
 
 COLLECTION = "app.bsky.feed.post"
-# Jetstream frames are small JSON objects; a post's text is at most 3000 bytes (the lexicon's
-# maxLength), so anything past 64 KiB is not a post we want and is refused by the library.
-MAX_FRAME_BYTES = 64 * 1024
+# Jetstream frames are small JSON objects (a post's text is at most 3000 bytes), but a record
+# with many facets or embeds is larger; atproto caps a record's block at 1 MiB. Twice that:
+# a frame we refuse would be replayed at every reconnect from the cursor, forever.
+MAX_FRAME_BYTES = 2 * 1024 * 1024
 # Jetstream's documented advice for gapless playback after a reconnect: rewind a few seconds.
 REWIND_SECONDS = 5
 # Redeliveries come from a replay after a reconnect, which starts at most REWIND_SECONDS (plus
@@ -73,7 +74,7 @@ def post_of(frame: str | bytes) -> Post | None:
             text=text,
             langs=tuple(lang for lang in langs[:3] if isinstance(lang, str)),
         )
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         return None
 
 

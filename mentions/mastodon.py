@@ -16,6 +16,7 @@ import json
 import logging
 import random
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -69,7 +70,7 @@ def status_of(event: str, data: str) -> Status | None:
             text=text_of(str(status["content"]))[:MAX_EVENT_CHARS],
             langs=(language,) if isinstance(language, str) else (),
         )
-    except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+    except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError):
         return None
 
 
@@ -85,8 +86,10 @@ class MastodonIngester:
         if status is None:
             self.tally.stats.skipped_frames += 1
             return
+        # Counted at the minute it reached us, not at its created_at: a status federated hours
+        # late, or a remote server's wrong clock, says nothing about that past minute.
         self.tally.post(
-            f"{self.server}/{status.id}", status.id, status.epoch_seconds, status.text, status.langs
+            f"{self.server}/{status.id}", status.id, time.time(), status.text, status.langs
         )
 
     async def run(self, *, stop: asyncio.Event | None = None, max_connections: int = 0) -> None:

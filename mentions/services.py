@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django_countries import countries
 
 from mentions.models import IngestCursor, MentionCount
 from mentions.tally import Counts
@@ -32,7 +33,13 @@ def mentions_record(
     Services missing from `services` (deleted by an operator) are skipped."""
     now = now or timezone.now()
     rows = [
-        (services[slug], source, country, datetime.fromtimestamp(minute * 60, UTC), count)
+        (
+            services[slug],
+            source,
+            country if country in countries else "",  # a region subtag may be no country
+            datetime.fromtimestamp(minute * 60, UTC),
+            count,
+        )
         for (slug, country, minute), count in counts.items()
         if slug in services and count > 0
     ]

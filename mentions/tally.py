@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,14 @@ from dataclasses import dataclass, field
 from mentions.rules import Matcher, country_hint
 
 log = logging.getLogger(__name__)
+
+# A post's time must be a real minute: not before Bluesky's public launch year, not from the
+# future (one hour of clock skew allowed). Anything else (a buggy or hostile server's time_us
+# of 10**18) would fail every flush forever, or plant counts at minutes no one reads.
+EARLIEST = 1_672_531_200  # 2023-01-01 UTC
+FUTURE_SKEW = 3600
+# Positions are stored in a signed 64-bit column.
+MAX_POSITION = 2**63 - 1
 
 # (service slug, country or "", epoch minute) -> posts
 Counts = Counter[tuple[str, str, int]]
@@ -60,6 +69,11 @@ class Tally:
     ) -> None:
         """Count one post (idempotent: a redelivered key or position changes nothing)."""
         self.stats.posts += 1
+        if not (
+            EARLIEST <= epoch_seconds <= time.time() + FUTURE_SKEW and 0 < position <= MAX_POSITION
+        ):
+            self.stats.skipped_frames += 1
+            return
         if self.committed is not None and position <= self.committed:
             self.stats.duplicates += 1
             return

@@ -186,3 +186,20 @@ def test_a_refused_connection_is_retried_with_backoff(monkeypatch):
 def _args(text: str) -> tuple:
     post = post_of(text)
     return (f"{post.did}/{post.rkey}", post.time_us, post.time_us / 1e6, post.text, post.langs)
+
+
+def test_a_post_from_an_impossible_time_is_skipped_not_stored():
+    store = Store()
+    counted = tally(store)
+    for n, time_us in ((1, 10**18), (2, 1_000_000), (3, -5)):
+        hostile = json.loads(RECORDED[0])
+        hostile["time_us"], hostile["commit"]["rkey"] = time_us, f"hostile{n}"
+        post = post_of(json.dumps(hostile))
+        if post is not None:
+            counted.post(*_args(json.dumps(hostile)))
+    counted.flush_pending()
+    assert store.counts == {} and store.position is None
+
+
+def test_a_deeply_nested_frame_is_skipped():
+    assert post_of("[" * 100_000 + "]" * 100_000) is None

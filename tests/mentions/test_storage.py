@@ -117,3 +117,15 @@ def test_a_restarted_mastodon_ingester_still_counts_a_status_with_a_lower_id():
     tally = database_tally(Source.MASTODON, dedupe_span=10, resume=False)
     tally.post("server/400", 400, MINUTE * 60.0, "is chatgpt down?", ())
     assert tally.stats.matched == 1
+
+
+def test_a_region_subtag_that_is_no_country_is_stored_as_unknown():
+    ServiceFactory(slug="chatgpt")
+    mentions_record(
+        source=Source.BLUESKY,
+        counts=Counter({("chatgpt", "XX", MINUTE): 1}),
+        position=1,
+        read_until=MINUTE * 60.0,
+        services=service_ids(),
+    )
+    assert MentionCount.objects.get().country == ""
