@@ -35,10 +35,11 @@ class ProblemTypeSerializer(serializers.ModelSerializer):
 
 
 class MentionsSerializer(serializers.Serializer):
-    state = serializers.ChoiceField(
-        choices=Level.choices,
-        help_text="The detector's verdict on the posts alone, against their own baseline; "
-        "'possible' at most while the reports are quiet.",
+    # A plain string, not a second enum of Level's values (drf-spectacular would name the
+    # same choice set twice): the values are the service's `status` values.
+    state = serializers.CharField(
+        help_text="ok, possible or outage: the detector's verdict on the posts alone, against "
+        "their own baseline; 'possible' at most while the reports are quiet.",
     )
     posts_last_15m = serializers.IntegerField()
     posts_last_hour = serializers.IntegerField()
