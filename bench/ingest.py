@@ -278,6 +278,8 @@ def bench_env(**overrides: str) -> dict:
         "API_RATE_LIMIT": "",
         "REPORT_MAX_COUNTED_PER_ADDRESS": "0",
         "REPORT_MAX_COUNTED_PER_NETWORK": "0",
+        # No Bluesky ingester: benches reach no network and measure the intake alone.
+        "JETSTREAM_URL": "",
         # The site plus the reference view (bench/urls.py); the Celery worker, unlike uvicorn
         # and gunicorn, does not put the working directory on its path.
         "DJANGO_SETTINGS_MODULE": "bench.settings",

@@ -42,6 +42,12 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # Every minute: the mentions series (posts saying a service is down) through the same engine.
+    "score-mentions": {
+        "task": "detection.tasks.score_mentions",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Hourly, before the refit: sum the last complete hour's minute counts into the hourly
     # roll-up the refit reads months of history from (the refit also catches up if it lags).
     "roll-up-hourly-counts": {

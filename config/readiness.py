@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from detection.selectors import detection_freshness
+from mentions.selectors import ingest_freshness
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,8 @@ log = logging.getLogger(__name__)
 def readyz(request: HttpRequest) -> JsonResponse:
     try:
         freshness = detection_freshness()
+        # Only the enabled ingesters (mentions.selectors.enabled_sources); none in tests.
+        ingesters = ingest_freshness()
     except DatabaseError:
         # Which check failed, never the error's text: a public answer must not carry the
         # database's host, user or SQL (issue 25). The log keeps the details for operators.
@@ -32,6 +35,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
         for name, behind in (
             ("detection", freshness.detection_behind),
             ("baselines", freshness.baselines_behind),
+            *((f"ingest-{ingester.source}", ingester.behind) for ingester in ingesters),
         )
         if behind
     ]
@@ -44,6 +48,15 @@ def readyz(request: HttpRequest) -> JsonResponse:
             "detection_behind": freshness.detection_behind,
             "baselines_at": freshness.baselines_at,
             "baselines_behind": freshness.baselines_behind,
+            "ingesters": [
+                {
+                    "source": ingester.source,
+                    "read_until": ingester.read_until,
+                    "written_at": ingester.updated_at,
+                    "behind": ingester.behind,
+                }
+                for ingester in ingesters
+            ],
         },
         status=200 if ready else 503,
     )

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_countries",
     "outages",
     "reports",
+    "mentions",
     "detection",
     "alerts",
     "official",
@@ -385,3 +386,12 @@ OFFICIAL_ALLOW_PRIVATE_TARGETS = env.bool("OFFICIAL_ALLOW_PRIVATE_TARGETS", defa
 OPENDATA_DIR = env.str("OPENDATA_DIR", default=str(VAR_DIR / "opendata"))
 # The figures /methodology/ shows, written by `make eval-detection` / `make eval-outages`.
 ACCURACY_FILE = env.str("ACCURACY_FILE", default=str(BASE_DIR / "docs" / "accuracy.json"))
+
+# --- Mentions (social posts saying a service is down; mentions/, docs/mentions.md) -----------
+# Bluesky's Jetstream WebSocket. Empty (the default here, so tests and `make run` never reach
+# the internet) means off; bin/serve and docker-compose.yml set the public instance.
+JETSTREAM_URL = env.str("JETSTREAM_URL", default="")
+# A Mastodon server whose public streaming API to read (https://mastodon.example); off if
+# empty. Most servers want an access token (any account's, read:statuses scope).
+MASTODON_STREAMING_URL = env.str("MASTODON_STREAMING_URL", default="")
+MASTODON_ACCESS_TOKEN = env.str("MASTODON_ACCESS_TOKEN", default="")

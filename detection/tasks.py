@@ -7,7 +7,7 @@ from datetime import datetime
 from celery import shared_task
 from django.db import DatabaseError
 
-from detection import services
+from detection import mentions, services
 
 
 # Safe under acks_late: a redelivered cycle finds the cursor already moved and scores nothing.
@@ -27,3 +27,9 @@ def refresh_baselines(at: str | None = None) -> int:
 @shared_task(acks_late=True)
 def close_orphaned_incidents() -> int:
     return services.close_orphaned_incidents()
+
+
+# Safe under acks_late: each cycle rescans the last hour from a fresh state (same rows twice).
+@shared_task(acks_late=True, autoretry_for=(DatabaseError,), retry_backoff=5, max_retries=3)
+def score_mentions() -> int:
+    return mentions.score_mentions()

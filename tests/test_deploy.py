@@ -16,7 +16,16 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("init", "web", "detector", "worker", "outbound", "beat")
+APP_SERVICES = (
+    "init",
+    "web",
+    "detector",
+    "worker",
+    "outbound",
+    "beat",
+    "ingest-jetstream",
+    "ingest-mastodon",
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from common.buckets import window_start
 from detection.selectors import detection_freshness, series_with_band
 from official import selectors as official
+from mentions import selectors as mentions
 from outages import selectors
 from outages.models import Service
 from reports import selectors as counts
@@ -51,6 +52,7 @@ class ServiceListApi(ListAPIView):
             **super().get_serializer_context(),
             "reports_last_hour": self._last_hour,
             "official": self._official,
+            "mentions": self._mentions,
         }
 
     def paginate_queryset(self, queryset):  # type: ignore[no-untyped-def]
@@ -59,6 +61,7 @@ class ServiceListApi(ListAPIView):
         now = timezone.now()
         self._last_hour = counts.report_totals(page, start=window_start(now, 60), end=now)
         self._official = official.official_statuses([service.pk for service in page])
+        self._mentions = mentions.mention_summaries([service.pk for service in page], now)
         return page
 
 
@@ -84,6 +87,7 @@ class ServiceDetailApi(APIView):
             "top_regions": counts.top_regions(service, start=last_hour, end=now),
             "active_incident": selectors.active_incident(service),
             "freshness": detection_freshness(now),
+            "mentions": mentions.mention_summaries([service.pk], now),
         }
         return ServiceDetailSerializer(service, context=context).data
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from common.queries import QuerySerializer
+from mentions import selectors as mentions
 from official import selectors as official
 from outages.models import Incident, Level, ProblemType, Service
 from outages.selectors import related_incidents
@@ -71,6 +72,24 @@ class OfficialStatusSerializer(serializers.Serializer):
     description = serializers.CharField(allow_null=True)
     polled_at = serializers.DateTimeField(allow_null=True)
     latest_incident = OfficialIncidentSerializer(allow_null=True)
+class MentionsSerializer(serializers.Serializer):
+    # A plain string, not a second enum of Level's values (drf-spectacular would name the
+    # same choice set twice): the values are the service's `status` values.
+    state = serializers.CharField(
+        help_text="ok, possible or outage: the detector's verdict on the posts alone, against "
+        "their own baseline; 'possible' at most while the reports are quiet.",
+    posts_last_15m = serializers.IntegerField()
+    posts_last_hour = serializers.IntegerField()
+    expected_15m = serializers.FloatField(
+        allow_null=True, help_text="Baseline posts per 15 minutes now (null until scored)."
+    scored_at = serializers.DateTimeField(allow_null=True)
+NO_MENTIONS = {
+    "state": Level.OK,
+    "posts_last_15m": 0,
+    "posts_last_hour": 0,
+    "expected_15m": None,
+    "scored_at": None,
+}
 
 
 class ServiceListSerializer(serializers.ModelSerializer):
@@ -80,6 +99,9 @@ class ServiceListSerializer(serializers.ModelSerializer):
     official = serializers.SerializerMethodField(
         help_text="The vendor's official status beside the crowd's (status_page null and state "
         "no_official_status_page when the vendor publishes none)."
+    mentions = serializers.SerializerMethodField(
+        help_text="Social posts saying the service is down (Bluesky, Mastodon): counts and "
+        "the detector's state."
     )
 
     class Meta:
@@ -93,6 +115,7 @@ class ServiceListSerializer(serializers.ModelSerializer):
             "status",
             "reports_last_hour",
             "official",
+            "mentions",
         ]
 
     def get_reports_last_hour(self, service: Service) -> int:
@@ -103,6 +126,10 @@ class ServiceListSerializer(serializers.ModelSerializer):
         known = self.context.get("official", {}).get(service.pk)
         found = known if known is not None else official.official_status(service.pk)
         return OfficialStatusSerializer(found).data
+    @extend_schema_field(MentionsSerializer)
+    def get_mentions(self, service: Service) -> dict:
+        found = self.context.get("mentions", {}).get(service.pk, NO_MENTIONS)
+        return MentionsSerializer(found).data
 
 
 class ShareSerializer(serializers.Serializer):
@@ -134,6 +161,9 @@ class IncidentSerializer(serializers.ModelSerializer):
     acknowledgement_lag_minutes = serializers.SerializerMethodField(
         help_text="Minutes from the crowd's detection to that acknowledgement (negative: the "
         "vendor was first); null when not acknowledged or there is no official page."
+    )
+    mention_posts = serializers.SerializerMethodField(
+        help_text="Social posts saying the service is down while the incident lasted."
     )
     acknowledgement = serializers.SerializerMethodField(
         help_text="no_official_page, acknowledged, pending (still going on), never (ended "
@@ -168,7 +198,15 @@ class IncidentSerializer(serializers.ModelSerializer):
             "acknowledgement",
             "minutes_since_detection",
             "acknowledgement_clock",
+            "mention_posts",
         ]
+
+    def get_mention_posts(self, incident: Incident) -> int:
+        return mentions.incident_mention_posts(
+            service_id=incident.service_id,
+            started_at=incident.started_at,
+            ended_at=incident.ended_at,
+        )
 
     def _acknowledgement(self, incident: Incident) -> dict:
         # Computed once per incident for the three fields below.
