@@ -23,7 +23,8 @@ app.autodiscover_tasks()
 DETECTION_QUEUE, OUTBOUND_QUEUE, OFFICIAL_QUEUE = "detection", "outbound", "official"
 # Each queue bound by its own name, so a message routed to one can only land in that one.
 app.conf.task_queues = tuple(
-    Queue(name, routing_key=name) for name in ("celery", DETECTION_QUEUE, OUTBOUND_QUEUE, OFFICIAL_QUEUE)
+    Queue(name, routing_key=name)
+    for name in ("celery", DETECTION_QUEUE, OUTBOUND_QUEUE, OFFICIAL_QUEUE)
 )
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {

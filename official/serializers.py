@@ -6,7 +6,6 @@ from common.queries import QuerySerializer
 from official import selectors
 
 
-
 class LagQuerySerializer(QuerySerializer):
     days = serializers.IntegerField(min_value=1, max_value=3650, default=90)
 

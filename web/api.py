@@ -10,8 +10,8 @@ from rest_framework.views import APIView
 
 from common.buckets import window_start
 from detection.selectors import detection_freshness, series_with_band
-from official import selectors as official
 from mentions import selectors as mentions
+from official import selectors as official
 from outages import selectors
 from outages.models import Service
 from reports import selectors as counts

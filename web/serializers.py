@@ -72,17 +72,23 @@ class OfficialStatusSerializer(serializers.Serializer):
     description = serializers.CharField(allow_null=True)
     polled_at = serializers.DateTimeField(allow_null=True)
     latest_incident = OfficialIncidentSerializer(allow_null=True)
+
+
 class MentionsSerializer(serializers.Serializer):
     # A plain string, not a second enum of Level's values (drf-spectacular would name the
     # same choice set twice): the values are the service's `status` values.
     state = serializers.CharField(
         help_text="ok, possible or outage: the detector's verdict on the posts alone, against "
         "their own baseline; 'possible' at most while the reports are quiet.",
+    )
     posts_last_15m = serializers.IntegerField()
     posts_last_hour = serializers.IntegerField()
     expected_15m = serializers.FloatField(
         allow_null=True, help_text="Baseline posts per 15 minutes now (null until scored)."
+    )
     scored_at = serializers.DateTimeField(allow_null=True)
+
+
 NO_MENTIONS = {
     "state": Level.OK,
     "posts_last_15m": 0,
@@ -99,6 +105,7 @@ class ServiceListSerializer(serializers.ModelSerializer):
     official = serializers.SerializerMethodField(
         help_text="The vendor's official status beside the crowd's (status_page null and state "
         "no_official_status_page when the vendor publishes none)."
+    )
     mentions = serializers.SerializerMethodField(
         help_text="Social posts saying the service is down (Bluesky, Mastodon): counts and "
         "the detector's state."
@@ -126,6 +133,7 @@ class ServiceListSerializer(serializers.ModelSerializer):
         known = self.context.get("official", {}).get(service.pk)
         found = known if known is not None else official.official_status(service.pk)
         return OfficialStatusSerializer(found).data
+
     @extend_schema_field(MentionsSerializer)
     def get_mentions(self, service: Service) -> dict:
         found = self.context.get("mentions", {}).get(service.pk, NO_MENTIONS)
