@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.buckets import window_start
-from detection.selectors import detection_freshness, series_with_band
+from detection.selectors import baseline_learnt, detection_freshness, series_with_band
 from outages import selectors
 from outages.models import Service
 from reports import selectors as counts
@@ -78,6 +78,7 @@ class ServiceDetailApi(APIView):
             "top_regions": counts.top_regions(service, start=last_hour, end=now),
             "active_incident": selectors.active_incident(service),
             "freshness": detection_freshness(now),
+            "baseline_learnt": baseline_learnt(service.pk, ""),
         }
         return ServiceDetailSerializer(service, context=context).data
 
