@@ -42,6 +42,8 @@ seed: migrate
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py demo_alerts
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py load_official --recorded
+	@echo "Writing yesterday's open-data dump (the /data/ page's files)..."
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py dump_open_data
 
 # Serves the demo on http://$(HOST):$(PORT); a Celery worker with its beat runs alongside and
 # stops with it (Ctrl-C).

@@ -221,6 +221,9 @@ def chart_strings(service: Service) -> dict[str, str]:
         "so_far_detail": _(
             "%(count)s in %(minutes)s of %(of)s min; at this pace %(pace)s for the whole bucket"
         ),
+        "so_far_early": _(
+            "%(count)s in the first %(minutes)s of %(of)s min; too early to project the bucket"
+        ),
         "log_note": _("Logarithmic scale, so the normal range stays visible."),
         "log_note_ratio": _(
             "Reports are up to %(ratio)s times the alert threshold: the scale is logarithmic, "
