@@ -215,7 +215,9 @@ else:
     # the worker and beat on one machine, so the embedded default needs no server.
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # A host named, though the transport ignores it: without one kombu warns "No hostname was
+    # supplied" on every connection (a newcomer's `make run` screen filled with them).
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
