@@ -102,7 +102,27 @@
         tickFreshness();
       })
       .catch(function () { tickFreshness(); })
+      .then(liveNumbers)
       .then(loadSeries);
+  }
+
+  // The counts and the level from the status API, whose answer is seconds old where the
+  // page's shared rendering may be up to STATUS_CACHE_SECONDS old. Worldwide only: a country
+  // view's numbers are that country's, which the page gives.
+  function liveNumbers() {
+    if (payload.country) return null;
+    return fetch("/api/v1/services/" + payload.slug + "/", { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (service) {
+        if (!service) return;
+        var number = window.opendown.number;
+        document.querySelector('[data-testid="reports-15m"]').textContent = number(service.reports_last_15m);
+        document.querySelector('[data-testid="reports-1h"]').textContent = number(service.reports_last_hour);
+        var headline = document.querySelector('[data-testid="headline"]');
+        headline.className = "headline level-" + service.status;
+        headline.querySelector('[data-field="headline"]').textContent = strings[service.status];
+      })
+      .catch(function () { /* the page's own numbers stay */ });
   }
   tickFreshness();
   window.opendown.refreshService = refresh;
