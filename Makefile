@@ -22,6 +22,7 @@ install: $(STAMP)
 # dependency added to pyproject.toml but not yet locked still installs, unpinned, until `make lock`.
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "Installing the Python packages into $(VENV) (about a minute the first time)..."
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements-dev.lock -e '.[dev]'
 	touch $(STAMP)
 
@@ -40,10 +41,13 @@ migrate: install
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 
 seed: migrate
+	@echo "Seeding the demo: services, weeks of reports, replayed outages (about a minute)..."
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py demo_alerts
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py replay_mentions
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py load_official --recorded
+	@echo "Writing yesterday's open-data dump (the /data/ page's files)..."
+	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py dump_open_data
 
 # Serves the demo on http://$(HOST):$(PORT); a Celery worker with its beat runs alongside and
 # stops with it (Ctrl-C).

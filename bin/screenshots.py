@@ -1,5 +1,7 @@
 """Screenshots of the ChatGPT page in docs/screenshots/, in English, Hindi and Bengali, at
-1280 px (with the tooltip on the newest, still filling bucket) and on a 375 x 812 phone.
+1280 px (with the tooltip on the newest, still filling bucket) and on a 375 x 812 phone; then
+the whole service page, its per-country view and the current incident's page, on a desktop
+(whole page) and a phone (first screen).
 
 Against a running demo during its live outage (`make run`, or any server seeded by seed_demo):
 
@@ -52,7 +54,35 @@ def main(base: str) -> None:
                 print(path.relative_to(OUT.parent.parent), chart.get_attribute("data-scale"),
                       "partial:", chart.get_attribute("data-partial"))  # fmt: skip
                 page.close()
+        incident = _current_incident(browser, base)
+        pages = {
+            "service": "/status/chatgpt/",
+            "country": "/status/chatgpt/?country=US",
+            **({"incident": f"/incidents/{incident}/"} if incident else {}),
+        }
+        for name, url in pages.items():
+            for kind, (width, height) in {"desktop": (1280, 900), "mobile": (375, 812)}.items():
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(base + url)
+                page.locator("#spike-chart canvas").wait_for()
+                page.evaluate("document.fonts.ready")
+                path = OUT / f"{name}-{kind}.png"
+                page.screenshot(path=path, full_page=kind == "desktop")
+                print(path.relative_to(OUT.parent.parent))
+                page.close()
         browser.close()
+
+
+def _current_incident(browser, base: str) -> int | None:
+    """The worldwide ChatGPT incident going on now (the demo's live outage), else its latest."""
+    page = browser.new_page()
+    answer = page.request.get(f"{base}/api/v1/incidents/?service=chatgpt&scope=global")
+    rows = answer.json() if answer.ok else []
+    page.close()
+    rows = rows.get("results", []) if isinstance(rows, dict) else rows
+    rows = [r for r in rows if r.get("service") == "chatgpt" and not r.get("country")]
+    active = [r for r in rows if r.get("active")]
+    return (active or rows or [{}])[0].get("id")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,33 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-debug"
 
+
+def refuse_placeholders(debug: bool, settings: dict[str, str]) -> None:
+    """Outside DEBUG, refuses the values .env.example ships ("change-me...") in the settings
+    that hold secrets (a URL's password included), naming the setting: a copied .env.example
+    must not run in public with a secret everyone can read."""
+    if debug:
+        return
+    from urllib.parse import urlsplit
+
+    for name, value in settings.items():
+        secret = value if "://" not in value else (urlsplit(value).password or "")
+        if secret.lower().startswith("change-me"):
+            raise ImproperlyConfigured(
+                f"{name} is still the placeholder from .env.example ({secret!r}): set a random "
+                "value (python -c 'import secrets; print(secrets.token_urlsafe(50))')."
+            )
+
+
+refuse_placeholders(
+    DEBUG,
+    {
+        "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL (POSTGRES_PASSWORD)": env.str("DATABASE_URL", default=""),
+        "REDIS_URL (REDIS_PASSWORD)": env.str("REDIS_URL", default=""),
+    },
+)
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -191,7 +218,9 @@ else:
     # the worker and beat on one machine, so the embedded default needs no server.
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    # A host named, though the transport ignores it: without one kombu warns "No hostname was
+    # supplied" on every connection (a newcomer's `make run` screen filled with them).
+    CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -358,7 +387,17 @@ STATUS_CACHE_SECONDS = env.int("STATUS_CACHE_SECONDS", default=30)
 
 # --- Alerts ----------------------------------------------------------------------------------
 # Absolute links in mails and webhooks (management, unsubscribe, incident pages).
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Unset in production: the site's own first allowed host over HTTPS, so dumps and mails never
+# point at a development address.
+_OWN_HOST = next(
+    (h for h in ALLOWED_HOSTS if h not in ("*", "localhost", "127.0.0.1", "[::1]")), ""
+)
+SITE_URL = env.str(
+    "SITE_URL",
+    default=f"https://{_OWN_HOST.lstrip('.')}"
+    if _OWN_HOST and not DEBUG
+    else "http://127.0.0.1:8000",
+)
 # Mail: the console in development, SMTP (or any backend) from EMAIL_URL in production,
 # e.g. smtp+tls://user:password@smtp.example.org:587.
 if env.str("EMAIL_URL", default=""):

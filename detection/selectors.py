@@ -13,7 +13,7 @@ from detection import engine
 from detection.models import BaselineFit, DetectionCursor
 from detection.series import latest_fit, load_series
 from outages.models import Service
-from reports.selectors import series_between
+from reports.selectors import history_reach, series_between
 
 
 def baseline_band(
@@ -26,7 +26,7 @@ def baseline_band(
     """
     empty = [None] * len(bucket_starts)
     fit = latest_fit(with_series=False)
-    if fit is None or not bucket_starts:
+    if fit is None or not bucket_starts or not baseline_learnt(service_id, country, fit):
         return empty, empty
     series = load_series(fit, service_id, country)
     if series is None:
@@ -41,6 +41,28 @@ def baseline_band(
         [round(float(x), 2) for x in expected],
         [float(x) for x in threshold],
     )
+
+
+# A series' band is shown once its history could teach one: a whole day (the time-of-day
+# profile is learnt from it) holding at least as many reports as the engine's prior is worth
+# (level_prior_reports: from then on the data outweigh the made-up level). Before that the
+# "normal range" would be the prior's floor drawn as if it had been observed.
+LEARNT_AFTER = timedelta(days=1)
+
+
+def baseline_learnt(service_id: int, country: str, fit: BaselineFit | None = None) -> bool:
+    """Whether a baseline of the series has been learnt from its own reports (see above)."""
+    fit = fit or latest_fit(with_series=False)
+    if fit is None:
+        return False
+    service = Service(pk=service_id)
+    first, enough = history_reach(
+        service,
+        country=country,
+        before=fit.fitted_at,
+        enough=round(engine.EngineConfig().level_prior_reports),
+    )
+    return first is not None and enough and first <= fit.fitted_at - LEARNT_AFTER
 
 
 @dataclass(frozen=True)

@@ -357,29 +357,30 @@ def link_incidents(incidents: list[Incident]) -> int:
             .select_related("service")
         )
         for other in others:
-            reason, detail = link_reason(incident, other)
+            reason, params = link_reason(incident, other)
             low, high = sorted([incident, other], key=lambda x: x.pk)
             _, was_new = IncidentLink.objects.get_or_create(
-                from_incident=low, to_incident=high, defaults={"reason": reason, "detail": detail}
+                from_incident=low, to_incident=high, defaults={"reason": reason, "params": params}
             )
             made += was_new
     return made
 
 
-def link_reason(a: Incident, b: Incident) -> tuple[str, str]:
-    """Why two incidents may be related, strongest reason first."""
+def link_reason(a: Incident, b: Incident) -> tuple[str, dict]:
+    """Why two incidents may be related, strongest reason first, with what it names (the
+    words are made at display, in the reader's language: IncidentLink.detail_text)."""
     sa, sb = a.service, b.service
     family = {sa.pk, sa.parent_id} & {sb.pk, sb.parent_id} - {None}
     if family:
         parent = Service.objects.get(pk=family.pop())
-        return LinkReason.SAME_PARENT, f"both {parent.name}"
+        return LinkReason.SAME_PARENT, {"parent": parent.name}
     shared = sorted(set(sa.provider_tags) & set(sb.provider_tags))
     if shared:
-        return LinkReason.SHARED_PROVIDER, ", ".join(shared)
+        return LinkReason.SHARED_PROVIDER, {"providers": shared}
     minutes = int(abs(a.started_at - b.started_at).total_seconds()) // 60
     if minutes > LINK_WINDOW.total_seconds() // 60:
-        return LinkReason.OVERLAP, f"started {minutes // 60} h {minutes % 60:02d} min apart"
-    return LinkReason.CO_OCCURRENCE, f"started {minutes} min apart"
+        return LinkReason.OVERLAP, {"minutes": minutes}
+    return LinkReason.CO_OCCURRENCE, {"minutes": minutes}
 
 
 def _publish_status(

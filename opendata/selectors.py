@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils import timezone
+
 from common.buckets import bucket_start
 from detection.selectors import ChartPoint, series_with_band
 from outages.models import Service
@@ -37,19 +39,37 @@ class Row(ChartPoint):
 
     service: str
     country: str  # "" for worldwide
+    partial: bool = False  # the bucket holding "now": still filling, its count so far
 
 
 def series_rows(
-    service: Service, *, start: datetime, buckets: int, bucket_minutes: int, country: str = ""
+    service: Service,
+    *,
+    start: datetime,
+    buckets: int,
+    bucket_minutes: int,
+    country: str = "",
+    now: datetime | None = None,
 ) -> list[Row]:
-    """`buckets` consecutive buckets from `start` (aligned), empty ones 0. A parent counts
-    its children's reports too, as everywhere else."""
-    end = start + buckets * timedelta(minutes=bucket_minutes) - timedelta(minutes=1)
+    """`buckets` consecutive buckets from `start` (aligned), empty ones 0, none after `now`
+    (a bucket that has not begun has no count, not a 0); the one holding `now` is flagged
+    partial. A parent counts its children's reports too, as everywhere else."""
+    now = now or timezone.now()
+    size = timedelta(minutes=bucket_minutes)
+    buckets = min(buckets, max(0, -(-(now - start) // size)))  # those begun by now
+    if buckets == 0:
+        return []
+    end = min(start + buckets * size - timedelta(minutes=1), now)
     points = series_with_band(
         service, start=start, end=end, bucket_minutes=bucket_minutes, country=country
     )
     return [
-        Row(**{**vars(p), "count": floored(p.count)}, service=service.slug, country=country)
+        Row(
+            **{**vars(p), "count": floored(p.count)},
+            service=service.slug,
+            country=country,
+            partial=p.start + size > now,
+        )
         for p in points
     ]
 
@@ -65,7 +85,11 @@ class History:
         self.services = services
         self.bucket_minutes = bucket_minutes
         self.first = bucket_start(since, size)
-        self.per_service = max(1, -(-(until - self.first) // size))  # ceiling division
+        # Never a bucket after now (`until` may be up to a day ahead): one instant for every
+        # page, so the partial bucket is the same on each.
+        self.now = timezone.now()
+        until = min(until, self.now)
+        self.per_service = max(0, -(-(until - self.first) // size))  # ceiling division
         self.size = size
 
     def __len__(self) -> int:
@@ -83,6 +107,7 @@ class History:
                     start=self.first + lo * self.size,
                     buckets=hi - lo,
                     bucket_minutes=self.bucket_minutes,
+                    now=self.now,
                 )
         return rows
 

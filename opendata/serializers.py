@@ -72,3 +72,6 @@ class HistoryRowSerializer(serializers.Serializer):
     threshold = serializers.FloatField(
         allow_null=True, help_text="Reports that would be significant."
     )
+    partial = serializers.BooleanField(
+        help_text="True for the bucket holding now: still filling, its count is so far."
+    )

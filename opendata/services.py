@@ -17,7 +17,9 @@ from django.urls import reverse
 from opendata.selectors import day_series
 from outages.models import Incident, IncidentLink, Service
 
-COUNT_COLUMNS = ["service", "country", "start", "reports", "baseline", "threshold"]
+# `partial`: 1 for the bucket that was still filling when the dump was written (a dump of
+# today), else 0; buckets after that are not written.
+COUNT_COLUMNS = ["service", "country", "start", "reports", "baseline", "threshold", "partial"]
 INCIDENT_COLUMNS = [
     "id", "service", "country", "severity", "started_at", "peak_at", "peak_reports",
     "expected_at_peak", "ended_at", "url", "related",
@@ -56,6 +58,11 @@ class _TextSink:
         return self.stream.write(text.encode())
 
 
+def _utc(moment: datetime) -> str:
+    """One timestamp form in every file, as the API writes it: 2026-01-31T09:15:00Z."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
 def _blank(value: float | None) -> str | float:
     return "" if value is None else value
 
@@ -71,10 +78,11 @@ def dump_counts(day: date) -> Path:
                 yield [
                     row.service,
                     row.country,
-                    row.start.isoformat().replace("+00:00", "Z"),
+                    _utc(row.start),
                     _blank(row.count),  # empty: 1-4 reports, suppressed (selectors.K_FLOOR)
                     _blank(row.baseline),
                     _blank(row.threshold),
+                    int(row.partial),
                 ]
 
     return _write(f"counts-15m-{day.isoformat()}.csv.gz", COUNT_COLUMNS, rows())
@@ -110,11 +118,11 @@ def dump_incidents() -> Path:
                     incident.service.slug,
                     incident.country.code or "",
                     incident.severity,
-                    incident.started_at.isoformat(),
-                    incident.peak_at.isoformat(),
+                    _utc(incident.started_at),
+                    _utc(incident.peak_at),
                     incident.peak_reports,
                     incident.expected_at_peak,
-                    incident.ended_at.isoformat() if incident.ended_at else "",
+                    _utc(incident.ended_at) if incident.ended_at else "",
                     settings.SITE_URL.rstrip("/") + reverse("outages:incident", args=[incident.pk]),
                     " ".join(sorted(related[incident.pk])),
                 ]

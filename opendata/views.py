@@ -11,6 +11,7 @@ from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 
 from detection.engine import EngineConfig
@@ -20,6 +21,14 @@ from reports import promise
 
 # Only the names the dump writes: nothing else in the directory is ever served.
 DUMP_NAME = re.compile(r"^(counts-15m-\d{4}-\d{2}-\d{2}|incidents)\.csv\.gz$")
+
+
+# The simulator's kinds of outage (detection.simulate), named in the reader's language.
+KIND_WORDS = {
+    "crash": gettext_lazy("Crash (sudden, total)"),
+    "surge": gettext_lazy("Surge (slow rise)"),
+    "partial": gettext_lazy("Partial outage"),
+}
 
 
 def data_page(request: HttpRequest) -> HttpResponse:
@@ -91,7 +100,9 @@ def methodology(request: HttpRequest) -> HttpResponse:
         for kind in ("crash", "surge", "partial"):
             row = outages.get(kind)
             if isinstance(row, dict):
-                kinds.append((kind, row.get("recall"), row.get("n"), row.get("median_delay_min")))
+                kinds.append(
+                    (KIND_WORDS[kind], row.get("recall"), row.get("n"), row.get("median_delay_min"))
+                )
     config = EngineConfig()
     context = {
         "config": config,

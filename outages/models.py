@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -156,7 +157,11 @@ class IncidentLink(models.Model):
     from_incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
     to_incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=20, choices=LinkReason.choices)
+    # Written in English by older versions; the words are now made from `params` at display,
+    # in the reader's language (detail_text).
     detail = models.CharField(max_length=100, blank=True)
+    # What the reason names: {"parent": "OpenAI"}, {"providers": ["aws"]}, {"minutes": 3}.
+    params = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -171,3 +176,21 @@ class IncidentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_incident_id} ~ {self.to_incident_id} ({self.reason})"
+
+    def detail_text(self) -> str:
+        """The reason's particulars in the active language ("both OpenAI", "started 3 min
+        apart"); a link stored before params existed shows its stored words."""
+        params = self.params or {}
+        if self.reason == LinkReason.SAME_PARENT and params.get("parent"):
+            return gettext("both %(parent)s") % {"parent": params["parent"]}
+        if self.reason == LinkReason.SHARED_PROVIDER and params.get("providers"):
+            return ", ".join(params["providers"])
+        minutes = params.get("minutes")
+        if isinstance(minutes, int):
+            if minutes >= 60:
+                return gettext("started %(h)d h %(m)02d min apart") % {
+                    "h": minutes // 60,
+                    "m": minutes % 60,
+                }
+            return gettext("started %(m)d min apart") % {"m": minutes}
+        return self.detail

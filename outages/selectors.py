@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
@@ -38,13 +38,14 @@ def member_ids(services: Iterable[Service]) -> dict[int, list[int]]:
     return members
 
 
-def global_status(service: Service) -> Status | None:
-    return Status.objects.filter(service=service, country="").first()
+def global_status(service: Service, *, country: str = "") -> Status | None:
+    """The service's status worldwide, or in one country."""
+    return Status.objects.filter(service=service, country=country).first()
 
 
-def active_incident(service: Service) -> Incident | None:
+def active_incident(service: Service, *, country: str = "") -> Incident | None:
     return (
-        Incident.objects.filter(service=service, country="", ended_at__isnull=True)
+        Incident.objects.filter(service=service, country=country, ended_at__isnull=True)
         .order_by("-started_at")
         .first()
     )
@@ -114,12 +115,15 @@ def incident_history(service: Service, *, limit: int = 10) -> list[Incident]:
     return list(incident_history_page(service, page=1, per_page=limit))
 
 
-def incident_history_page(service: Service, *, page: object, per_page: int = 10) -> Page:
-    """One page of the service's worldwide incidents, newest first, annotated as above.
+def incident_history_page(
+    service: Service, *, page: object, per_page: int = 10, country: str = ""
+) -> Page:
+    """One page of the service's worldwide (or one country's) incidents, newest first,
+    annotated as above.
 
     Any page number a visitor can type (absent, "x", 9999) gives a page: the first or the last.
     """
-    paginator = Paginator(incident_list().filter(service=service, country=""), per_page)
+    paginator = Paginator(incident_list().filter(service=service, country=country), per_page)
     result = paginator.get_page(page)
     incidents = list(result.object_list)
     linked = linked_services([i.pk for i in incidents])
@@ -146,12 +150,35 @@ def linked_services(incident_ids: list[int]) -> dict[int, list[tuple[Incident, I
     return result
 
 
+def incident_days(service: Service, *, since: datetime, country: str = "") -> dict[date, dict]:
+    """Per UTC day from `since`, the incidents that ran that day: the worst severity, how
+    many, and the first of them (the calendar links to it)."""
+    now = timezone.now()
+    days: dict[date, dict] = {}
+    for incident in (
+        Incident.objects.filter(service=service, country=country)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
+        .order_by("started_at")
+        .only("pk", "severity", "started_at", "ended_at")
+    ):
+        day = max(incident.started_at, since).date()
+        last = (incident.ended_at or now).date()
+        while day <= last:
+            cell = days.setdefault(day, {"level": "possible", "count": 0, "first": incident})
+            cell["count"] += 1
+            if incident.severity == "outage":
+                cell["level"] = "outage"
+            day += timedelta(days=1)
+    return days
+
+
 def incident_periods(
-    service: Service, *, since: datetime
+    service: Service, *, since: datetime, country: str = ""
 ) -> list[tuple[datetime, datetime | None]]:
-    """(start, end or None while open) of the service's worldwide incidents overlapping `since`."""
+    """(start, end or None while open) of the service's worldwide (or one country's)
+    incidents overlapping `since`."""
     return list(
-        Incident.objects.filter(service=service, country="")
+        Incident.objects.filter(service=service, country=country)
         .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=since))
         .order_by("started_at")
         .values_list("started_at", "ended_at")

@@ -77,6 +77,11 @@ def top_problems(
     ]
 
 
+def country_total(service: Service, country: str, *, start: datetime, end: datetime) -> int:
+    """Counted reports of a service in one country between two instants."""
+    return _counts_in(service, start, end, country).aggregate(n=Sum("count"))["n"] or 0
+
+
 def top_regions(
     service: Service, *, start: datetime, end: datetime, limit: int | None = 5
 ) -> list[dict]:
@@ -115,6 +120,21 @@ def region_heat(service: Service, *, start: datetime, end: datetime) -> list[dic
         region["expected"] = None if base is None else round(base, 1)
         region["ratio"] = None if base is None else region["count"] / max(base, 0.5)
     return regions
+
+
+def history_reach(
+    service: Service, *, country: str = "", before: datetime, enough: int
+) -> tuple[datetime | None, bool]:
+    """When the series' first counted report was, and whether it had at least `enough`
+    reports before `before`. Reads at most `enough` rows (each holds one report or more) from
+    the (service, minute) index, so it stays cheap on a service with years of history."""
+    counts = ReportCount.objects.filter(
+        service_id__in=member_ids([service])[service.pk], minute__lt=before
+    )
+    counts = counts.filter(country=country) if country else counts
+    first = counts.order_by("minute").values_list("minute", flat=True).first()
+    seen = sum(counts.order_by("minute").values_list("count", flat=True)[:enough])
+    return first, seen >= enough
 
 
 @dataclass(frozen=True)

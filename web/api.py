@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.buckets import window_start
-from detection.selectors import detection_freshness, series_with_band
+from detection.selectors import baseline_learnt, detection_freshness, series_with_band
 from mentions import selectors as mentions
 from official import selectors as official
 from outages import selectors
@@ -88,6 +88,7 @@ class ServiceDetailApi(APIView):
             "active_incident": selectors.active_incident(service),
             "freshness": detection_freshness(now),
             "mentions": mentions.mention_summaries([service.pk], now),
+            "baseline_learnt": baseline_learnt(service.pk, ""),
         }
         return ServiceDetailSerializer(service, context=context).data
 

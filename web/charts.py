@@ -36,7 +36,8 @@ def stacked_bars(
 ) -> list[dict]:
     """Rectangles of a stacked bar chart: one bar per column, one segment per stack.
 
-    Returns dicts with x, y, w, h (SVG units) and the stack index `k` (for the colour).
+    Returns dicts with x, y, w, h (SVG units), the stack index `k` (for the colour) and the
+    column `i`.
     """
     totals = [sum(stack[i] for stack in stacks) for i in range(columns)]
     top = max(totals, default=0) or 1
@@ -50,5 +51,13 @@ def stacked_bars(
                 continue
             y -= h
             rects.append({"x": round(i * bar, 1), "y": round(y, 1), "w": round(bar * 0.9, 1),
-                          "h": round(h, 1), "k": k})  # fmt: skip
+                          "h": round(h, 1), "k": k, "i": i})  # fmt: skip
     return rects
+
+
+def axis_ticks(starts: Sequence, *, most: int = 5) -> list[dict]:
+    """Labels under a bar chart of len(starts) columns: at most `most`, evenly spaced, each
+    with its column's start and its centre as a percentage of the width."""
+    n = len(starts)
+    step = max(1, -(-n // most))  # ceiling division
+    return [{"at": starts[i], "left": round(100 * (i + 0.45) / n, 2)} for i in range(0, n, step)]

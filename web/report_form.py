@@ -48,8 +48,10 @@ def report_submit(request: HttpRequest, slug: str) -> HttpResponse:
     if report.counted:
         messages.success(
             request,
-            _("Thank you: your report of a %(problem)s problem with %(service)s is counted.")
-            % {"problem": report.problem_type.name, "service": service.name},
+            # The problem's name stands apart, in its own words: "a %(problem)s problem" is
+            # ungrammatical for most names ("a App problem") and in Hindi and Bengali.
+            _("Thank you: your report of a problem with %(service)s (%(problem)s) is counted.")
+            % {"problem": _(report.problem_type.name), "service": service.name},
         )
     else:
         messages.info(

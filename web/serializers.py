@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,6 +28,11 @@ STALE_HELP = (
     "True while the database is unreachable: this is the last known answer, computed at as_of."
 )
 AS_OF_HELP = "When this answer was computed; answers are cached for a few seconds."
+
+
+def _english(words: Callable[[], str]) -> str:
+    with translation.override("en"):
+        return words()
 
 
 class ProblemTypeSerializer(serializers.ModelSerializer):
@@ -267,7 +273,8 @@ class IncidentSerializer(serializers.ModelSerializer):
                 "id": other.pk,
                 "service": other.service.slug,
                 "reason": link.reason,
-                "detail": link.detail,
+                # The API's words stay English, as before params existed.
+                "detail": _english(link.detail_text),
             }
             for other, link in related_incidents(incident)
         ]
@@ -317,12 +324,17 @@ class ServiceDetailSerializer(ServiceListSerializer):
     def get_countries(self, service: Service) -> list[str]:
         return [c.code for c in service.countries]
 
+    def _learnt_status(self):  # type: ignore[no-untyped-def]
+        # No baseline is given before one is learnt from the service's own reports (the
+        # engine's prior is not one: detection.selectors.baseline_learnt).
+        return self.context["status"] if self.context.get("baseline_learnt", True) else None
+
     def get_baseline(self, service: Service) -> float | None:
-        status = self.context["status"]
+        status = self._learnt_status()
         return None if status is None else status.expected_15m
 
     def get_threshold(self, service: Service) -> float | None:
-        status = self.context["status"]
+        status = self._learnt_status()
         return None if status is None else status.threshold_15m
 
     def get_reports_last_15m(self, service: Service) -> int:

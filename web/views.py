@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -11,7 +11,12 @@ from django.utils.translation import gettext as _
 from django_countries import countries
 
 from common.buckets import bucket_start, window_start
-from detection.selectors import ChartPoint, detection_freshness, series_with_band
+from detection.selectors import (
+    ChartPoint,
+    baseline_learnt,
+    detection_freshness,
+    series_with_band,
+)
 from outages import selectors
 from outages.models import Category, Incident, Level, Service
 from reports import selectors as counts
@@ -88,7 +93,7 @@ def hourly_rate(hours: list[int], now: datetime) -> list[float]:
     return [*hours[:-1], hours[-1] * 60 / max(elapsed, 5)] if hours else hours
 
 
-@cached_page(params=("history",))
+@cached_page(params=("history", "country"))
 def service_page(request: HttpRequest, slug: str) -> HttpResponse:
     service = get_object_or_404(selectors.service_list(), slug=slug)
     return render_service_page(request, service)
@@ -119,26 +124,56 @@ def render_service_page(
                 hourly_rate(child_lines[child.pk], now)
             )
     regions = counts.region_heat(service, start=last_hour, end=now)
-    active = selectors.active_incident(service)
-    status_row = selectors.global_status(service)
+    country_choices = country_options(service, regions)
+    # The per-country view (?country=GB): its own status, counts, problems and graph.
+    asked_country = request.GET.get("country")
+    country = (asked_country or "").upper()
+    country = country if country in dict(country_choices) else ""
     history = request.GET.get("history")
-    incidents = selectors.incident_history_page(service, page=history)
-    # Only the real page numbers are pages of their own (web.page_cache): "x", 0, 9999 and
-    # "1" are the canonical page they show.
+    incidents = selectors.incident_history_page(service, page=history, country=country)
+    # Only real values make pages of their own (web.page_cache): a country the page does not
+    # offer, "x", 0, 9999 or "1" as a history page redirect to the canonical page they show.
     canonical = str(incidents.number) if incidents.number > 1 else None
-    if history != canonical and request.method in ("GET", "HEAD"):
-        raise NotCanonical(history=canonical)
+    if (history != canonical or (asked_country or None) != (country or None)) and (
+        request.method in ("GET", "HEAD")
+    ):
+        raise NotCanonical(history=canonical, country=country)
+    active = selectors.active_incident(service, country=country)
+    status_row = selectors.global_status(service, country=country)
+    top_problems = counts.top_problems(
+        service, start=last_hour, end=now, by="problem", country=country
+    )
+    if country:
+        level = status_row.level if status_row else Level.OK
+        reports_hour = counts.country_total(service, country, start=last_hour, end=now)
+        reports_15m = counts.country_total(service, country, start=window_start(now, 15), end=now)
+    else:
+        level = service.level
+        reports_hour = counts.report_totals([service], start=last_hour, end=now)[service.pk]
+        reports_15m = counts.report_totals([service], start=window_start(now, 15), end=now)[
+            service.pk
+        ]
+    calendar = incident_calendar(
+        selectors.incident_days(service, since=now - CALENDAR_DAYS, country=country),
+        today=now.date(),
+    )
     context = {
         "service": service,
+        "level": level,
+        "country": country,
+        "country_name": countries.name(country) if country else "",
+        "country_choices": country_choices,
         "children": children,
         "status": status_row,
+        "baseline_learnt": baseline_learnt(service.pk, country),
         # When the current level began: the status row knows; an open incident is the fallback.
         "since": (status_row and status_row.since) or (active and active.started_at),
-        "reports_last_hour": counts.report_totals([service], start=last_hour, end=now)[service.pk],
-        "reports_last_15m": counts.report_totals([service], start=window_start(now, 15), end=now)[
-            service.pk
-        ],
-        "top_problems": counts.top_problems(service, start=last_hour, end=now, by="problem"),
+        "reports_last_hour": reports_hour,
+        "reports_last_15m": reports_15m,
+        "top_problems": top_problems,
+        # The one line under the headline: what fails and where, above the fold on a phone.
+        "summary_problems": top_problems[:2],
+        "summary_regions": [] if country else regions[:3],
         # A parent's share per child service, shown under its own heading beside the problems.
         "top_children": children
         and counts.top_problems(service, start=last_hour, end=now, by="service"),
@@ -147,14 +182,48 @@ def render_service_page(
         "map_size": (tilemap.COLUMNS * tilemap.TILE, tilemap.ROWS * tilemap.TILE),
         "active_incident": active,
         "incidents": incidents,
+        "calendar": calendar,
+        # The calendar's words: the days with incidents, newest first, each a link.
+        "calendar_days": [cell for cell in reversed(calendar) if cell["count"]],
         "comments": counts.recent_comments(service),
-        **_chart_context(service, now),
+        **_chart_context(service, now, country=country),
         "ranges": RANGES,
         "js_strings": chart_strings(service),
         "form": form,
         "freshness": detection_freshness(now),
     }
     return render(request, "outages/service.html", context, status=status)
+
+
+# The uptime calendar: 13 whole weeks, about a quarter, as status pages show (90 days).
+CALENDAR_DAYS = timedelta(weeks=13)
+
+
+def country_options(service: Service, regions: list[dict]) -> list[tuple[str, str]]:
+    """The countries a visitor may pick: where the service is popular, and where reports came
+    from in the last hour; sorted by name in the page's language."""
+    codes = {c.code for c in service.countries} | {r["country"] for r in regions if r["country"]}
+    return sorted(((code, countries.name(code)) for code in codes), key=lambda c: c[1])
+
+
+def incident_calendar(days: dict, *, today: date) -> list[dict]:
+    """One cell per day of the last CALENDAR_DAYS, oldest first, Monday-aligned: the day's
+    worst severity ("outage", "possible" or "ok") and how many incidents started or ran."""
+    first = today - timedelta(days=CALENDAR_DAYS.days - 1)
+    first -= timedelta(days=first.weekday())
+    cells = []
+    for offset in range((today - first).days + 1):
+        day = first + timedelta(days=offset)
+        found = days.get(day)
+        cells.append(
+            {
+                "day": day,
+                "level": found["level"] if found else "ok",
+                "count": found["count"] if found else 0,
+                "first": found["first"] if found else None,
+            }
+        )
+    return cells
 
 
 def chart_strings(service: Service) -> dict[str, str]:
@@ -171,6 +240,9 @@ def chart_strings(service: Service) -> dict[str, str]:
         "so_far_detail": _(
             "%(count)s in %(minutes)s of %(of)s min; at this pace %(pace)s for the whole bucket"
         ),
+        "so_far_early": _(
+            "%(count)s in the first %(minutes)s of %(of)s min; too early to project the bucket"
+        ),
         "log_note": _("Logarithmic scale, so the normal range stays visible."),
         "log_note_ratio": _(
             "Reports are up to %(ratio)s times the alert threshold: the scale is logarithmic, "
@@ -185,6 +257,15 @@ def chart_strings(service: Service) -> dict[str, str]:
         "24h": _("Reports per 15 minutes, last 24 hours, in your time zone."),
         "168h": _("Reports per hour, last 7 days, in your time zone."),
         "720h": _("Reports per hour, last 30 days, in your time zone."),
+        # The status's age, as outages_tags.since and outages/_freshness.html write it.
+        "under_1_min": _("under 1 min"),
+        "min": _("%(m)d min"),
+        "h_min": _("%(h)d h %(m)02d min"),
+        "days_h": _("%(d)d days %(h)d h"),
+        "updated": _("Status updated %(ago)s ago"),
+        "behind": _(
+            "Detection is behind: this status was last updated %(ago)s ago and may be out of date."
+        ),
     }
 
 
@@ -205,15 +286,16 @@ def _series_context(
     return chart, rows[::-1]
 
 
-def _chart_context(service: Service, now: datetime) -> dict:
+def _chart_context(service: Service, now: datetime, *, country: str = "") -> dict:
     """The 24 h series with its band and 30 days of incident periods, embedded as JSON."""
     start = counts.series_start(now, hours=24, bucket_minutes=15)
-    series = series_with_band(service, start=start, end=now, bucket_minutes=15)
-    periods = selectors.incident_periods(service, since=now - timedelta(days=30))
+    series = series_with_band(service, start=start, end=now, bucket_minutes=15, country=country)
+    periods = selectors.incident_periods(service, since=now - timedelta(days=30), country=country)
     points, rows = _series_context(series, now=now, bucket_minutes=15)
     return {
         "chart": {
             "slug": service.slug,
+            "country": country,
             # The server's clock: the chart tells the filling bucket by it, not the visitor's.
             "now": now.timestamp(),
             "points": points,
@@ -246,6 +328,9 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
     mix_starts, mix = counts.problem_mix_series(
         incident.service, start=start, end=end, bucket_minutes=mix_bucket
     )
+    # The bucket still filling (the current hour) is drawn and listed as such, not as a drop.
+    mix_size = timedelta(minutes=mix_bucket)
+    mix_partial = next((i for i, at in enumerate(mix_starts) if at + mix_size > now), None)
     context = {
         "incident": incident,
         "service": incident.service,
@@ -267,11 +352,13 @@ def incident_page(request: HttpRequest, pk: int) -> HttpResponse:
         },
         "mix": mix,
         "mix_rows": [
-            {"start": at, "counts": [m["counts"][i] for m in mix]}
+            {"start": at, "counts": [m["counts"][i] for m in mix], "partial": i == mix_partial}
             for i, at in enumerate(mix_starts)
         ],
         "mix_bars": charts.stacked_bars(len(mix_starts), [m["counts"] for m in mix]),
         "mix_bucket": mix_bucket,
+        "mix_partial": mix_partial,
+        "mix_ticks": charts.axis_ticks(mix_starts),
     }
     return render(request, "outages/incident.html", context)
 

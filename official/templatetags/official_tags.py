@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from official import selectors
 from outages.models import Incident, Service
@@ -42,3 +43,21 @@ def ack_clock(incident: Incident) -> dict:
 @register.simple_tag
 def clock_for(ack: selectors.Acknowledgement) -> SafeString:
     return clock_html(ack)
+
+
+@register.filter
+def official_status_word(status: str) -> str:
+    """A vendor incident's status (Statuspage's fixed words) in the reader's language; any
+    other word is the vendor's own and shown as given."""
+    words = {
+        "investigating": _("investigating"),
+        "identified": _("identified"),
+        "monitoring": _("monitoring"),
+        "resolved": _("resolved"),
+        "postmortem": _("postmortem"),
+        "scheduled": _("scheduled"),
+        "in_progress": _("in progress"),
+        "verifying": _("verifying"),
+        "completed": _("completed"),
+    }
+    return words.get(str(status).lower(), status)

@@ -117,7 +117,9 @@ def test_incidents_of_one_family_are_linked_with_their_reason(meta_apps):
         from_incident=min(fb, ig, key=lambda i: i.pk), to_incident=max(fb, ig, key=lambda i: i.pk)
     )
     assert link.reason == LinkReason.SAME_PARENT
-    assert link.detail == "both Meta"
+    # Stored as data, put in words at display in the reader's language.
+    assert link.params == {"parent": "Meta"}
+    assert link.detail_text() == "both Meta"
 
 
 def test_running_a_cycle_twice_changes_nothing(meta_apps):

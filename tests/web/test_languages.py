@@ -71,7 +71,7 @@ def test_the_hindi_since_follows_the_time(client, chatgpt):
 
     page = client.get("/hi/status/chatgpt/").content.decode()
 
-    assert re.search(r'<span class="since"><time [^>]*>[^<]* UTC</time> से</span>', page)
+    assert re.search(r'<span class="since"[^>]*><time [^>]*>[^<]* UTC</time> से</span>', page)
 
 
 def test_the_history_pages_through_every_incident(client, chatgpt):

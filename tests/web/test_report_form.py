@@ -61,7 +61,7 @@ def test_form_post_stores_a_counted_report_and_confirms(browser, chatgpt):
 
     assert response.redirect_chain[-1][0] == "/status/chatgpt/"
     page = response.content.decode()
-    assert "your report of a Login problem with ChatGPT is counted" in page
+    assert "your report of a problem with ChatGPT (Login) is counted" in page
     assert 'data-testid="reports-1h">1<' in page
     assert Report.objects.get().counted
 

@@ -189,7 +189,7 @@ def test_incident_history_lists_duration_peak_severity_and_linked_services(clien
 
     page = client.get("/status/chatgpt/").content.decode()
 
-    history = re.search(r'data-testid="incidents">(.*?)</table>', page, re.S).group(1)
+    history = re.search(r'data-testid="incidents"[^>]*>(.*?)</table>', page, re.S).group(1)
     assert f'href="/incidents/{mine.pk}/"' in history
     assert "2 h 05 min" in history
     assert "4,321" in history

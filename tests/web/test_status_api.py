@@ -113,8 +113,10 @@ def test_service_detail_has_numbers_problems_and_top_lists(api_client, openai):
     body = api_client.get("/api/v1/services/chatgpt/").json()
 
     assert body["status"] == "possible"
-    assert body["baseline"] == 7.5
-    assert body["threshold"] == 19.0
+    # No baseline was ever fitted from this service's reports: the status row's expected
+    # volume is the engine's prior, not a baseline (tests/web/test_no_baseline_yet.py).
+    assert body["baseline"] is None
+    assert body["threshold"] is None
     assert body["reports_last_15m"] == 84
     assert body["reports_last_hour"] == 100
     assert [p["slug"] for p in body["problems"]] == ["image-generation", "login", "website"]

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django import template
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 register = template.Library()
 
@@ -53,3 +54,10 @@ def num(value: float | None, digits: int = 0) -> str:
     if digits:
         return formats.number_format(round(value, digits), digits, force_grouping=True)
     return formats.number_format(round(value), force_grouping=True)
+
+
+@register.filter
+def country_word(code: object) -> str:
+    """A country's name in the page's language, from its code (names stored with a report or
+    an incident are English; locale/countries holds the Hindi and Bengali ones)."""
+    return str(countries.name(str(code))) if code else ""

@@ -54,6 +54,10 @@ class Command(BaseCommand):
         # Tests pin the clock; the demo itself always seeds around the real now.
         parser.add_argument("--now", help=argparse.SUPPRESS)
 
+    def _progress(self, line: str) -> None:
+        self.stdout.write(line)
+        self.stdout.flush()
+
     def handle(self, *args: Any, **options: Any) -> None:
         began = time.perf_counter()
         now = _parse_now(options["now"])
@@ -75,6 +79,8 @@ class Command(BaseCommand):
             # A plain DELETE: ReportCount has no signals or dependants, so Django skips the
             # collector and SQLite can truncate the table outright.
             counts.delete()
+            self._progress(f"Seeding {len(catalogue)} services' report counts...")
+            done: set[str] = set()
             for service_counts in generate_counts(
                 catalogue,
                 now=now,
@@ -84,8 +90,13 @@ class Command(BaseCommand):
                 history=not options["no_history_events"],
             ):
                 rows += _insert(service_counts, service_ids[service_counts.service], problem_ids)
+                done.add(service_counts.service)
+                # A line every tenth of the catalogue: the step takes most of a minute.
+                if len(done) % max(1, len(catalogue) // 10) == 0 or len(done) == len(catalogue):
+                    self._progress(f"  {len(done)} of {len(catalogue)} services seeded")
 
         seeded = time.perf_counter() - began
+        self._progress("Replaying detection over the demo's weeks (baselines, incidents)...")
         incidents = _detect(service_ids, now, history=not options["no_history_events"])
         elapsed = time.perf_counter() - began
         self.stdout.write(

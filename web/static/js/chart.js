@@ -13,9 +13,10 @@
   // less than a tenth of a linear axis (22 px of a 220 px phone chart, the typical line less):
   // too thin to read, so the axis turns logarithmic.
   var LOG_RATIO = 10;
-  // A bucket's pace is judged on at least a twelfth of it (5 minutes of an hour, the rule the
-  // server's sparklines use): a count over a few seconds would be scaled into noise.
-  var MIN_ELAPSED_FRACTION = 1 / 12;
+  // A filling bucket is projected to a whole one only once a fifth of it has passed (3 min of
+  // 15, 12 s of a minute): before that the count so far is too few seconds of reports to scale
+  // (342 in 1 min of 15 would read as 5,130) and is drawn as it is, marked "so far".
+  var MIN_ELAPSED_FRACTION = 1 / 5;
 
   function lang() { return window.opendown.lang; }
 
@@ -115,11 +116,15 @@
     var n = points.length, size = n > 1 ? points[1][0] - points[0][0] : 0;
     this.partial = null;
     if (size && points[n - 1][0] + size > this.now()) {
-      var last = points[n - 1], elapsed = Math.min(size, Math.max(this.now() - last[0], size * MIN_ELAPSED_FRACTION));
-      this.partial = { idx: n - 1, count: last[1], minutes: Math.max(1, Math.round((this.now() - last[0]) / 60)),
-        of: Math.round(size / 60), pace: last[1] * size / elapsed };
+      var last = points[n - 1], elapsed = Math.min(size, Math.max(0, this.now() - last[0]));
+      // The pace is stated as computed: minutes to one decimal, and the projection is exactly
+      // count x bucket / those minutes.
+      var minutes = Math.max(0.1, Math.round(elapsed / 6) / 10), of = size / 60;
+      var projected = elapsed >= size * MIN_ELAPSED_FRACTION;
+      this.partial = { idx: n - 1, count: last[1], minutes: minutes, of: of,
+        pace: projected ? last[1] * of / minutes : null };
       cols[1][n - 1] = null;
-      cols[2][n - 1] = this.partial.pace;
+      cols[2][n - 1] = projected ? this.partial.pace : last[1];
       if (n > 1) cols[2][n - 2] = points[n - 2][1];
     }
     return cols;
@@ -141,7 +146,10 @@
       points: { show: points.length <= 150, size: 4, fill: COLOURS.count },
     }, {
       label: this.strings.so_far, stroke: COLOURS.count, width: 2, dash: [4, 4],
-      points: { show: true, size: 8, width: 2, fill: "#fff" },
+      // One hollow marker, on the filling bucket; the dashed segment starts at the last
+      // finished bucket, which keeps its own solid marker.
+      points: { show: true, size: 8, width: 2, fill: "#fff",
+        filter: function () { return self.partial ? [self.partial.idx] : []; } },
     }];
     var bands = [];
     if (hasBand) {
@@ -206,8 +214,8 @@
   };
 
   SpikeChart.prototype.partialText = function () {
-    var p = this.partial;
-    return format(this.strings.so_far_detail, { count: fmtNumber(p.count), minutes: fmtNumber(p.minutes), of: fmtNumber(p.of), pace: fmtNumber(p.pace) });
+    var p = this.partial, values = { count: fmtNumber(p.count), minutes: fmtNumber(p.minutes, 1), of: fmtNumber(p.of), pace: fmtNumber(p.pace) };
+    return format(p.pace === null ? this.strings.so_far_early : this.strings.so_far_detail, values);
   };
 
   SpikeChart.prototype.showTip = function (u, idx) {

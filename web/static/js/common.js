@@ -6,6 +6,7 @@
   var lang = (document.documentElement.lang || "en") + "-u-nu-latn";
   var formats = {
     time: { hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
+    hm: { hour: "2-digit", minute: "2-digit" },
     datetime: { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" },
   };
 

@@ -18,7 +18,8 @@
   }
 
   function loadSeries() {
-    var url = el.dataset.api + "?hours=" + range.hours + "&bucket=" + range.bucket;
+    var url = el.dataset.api + "?hours=" + range.hours + "&bucket=" + range.bucket +
+      (payload.country ? "&country=" + encodeURIComponent(payload.country) : "");
     // no-cache: the series allows stale-while-revalidate, meant for shared caches, not here.
     return fetch(url, { cache: "no-cache", headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
@@ -39,8 +40,78 @@
     });
   });
 
+  // "N min ago" in the words the server writes (outages_tags.since), from the server's clock.
+  function ago(seconds) {
+    var minutes = Math.floor(seconds / 60), n = window.opendown.number;
+    if (minutes < 1) return strings.under_1_min;
+    if (minutes < 60) return format(strings.min, { m: n(minutes) });
+    if (minutes < 48 * 60) {
+      return format(strings.h_min, { h: n(Math.floor(minutes / 60)), m: String(minutes % 60).padStart(2, "0") });
+    }
+    return format(strings.days_h, { d: n(Math.floor(minutes / 1440)), h: n(Math.floor(minutes % 1440 / 60)) });
+  }
+
+  function format(template, values) {
+    return template.replace(/%\((\w+)\)\d*\w/g, function (_, key) { return values[key]; });
+  }
+
+  // The status's age, kept current between refreshes; past DETECTION_LATE the warning shows
+  // even if the server could not be asked (the detector and the web may fail together).
+  var DETECTION_LATE_S = 180;
+  function tickFreshness() {
+    var box = document.querySelector('[data-field="freshness"]');
+    if (!box || !box.dataset.detectedAt) return;
+    var age = chart.now() - Date.parse(box.dataset.detectedAt) / 1000;
+    var behind = age > DETECTION_LATE_S;
+    var updated = box.querySelector('[data-testid="status-updated"]');
+    var late = box.querySelector('[data-testid="detection-behind"]');
+    if (updated) {
+      updated.hidden = behind;
+      updated.querySelector('[data-field="updated-text"]').textContent = format(strings.updated, { ago: ago(age) });
+    }
+    late.hidden = !behind;
+    if (behind) late.querySelector('[data-field="behind-text"]').textContent = format(strings.behind, { ago: ago(age) });
+  }
+
+  // Everything the server renders that changes with the reports (headline, "since", the
+  // status's age, the summary line, problems, countries, official status, incidents, the
+  // calendar) comes back as the page itself renders it: the same words in the same language,
+  // from the same cached rendering every reader shares (web.page_cache), without JavaScript
+  // copies of the templates.
   function refresh() {
-    fetch("/api/v1/services/" + payload.slug + "/", { headers: { Accept: "application/json" } })
+    return fetch(location.pathname + location.search, { cache: "no-cache", headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live]").forEach(function (old) {
+          var now = fresh.querySelector('[data-live="' + old.dataset.live + '"]');
+          if (!now || now.innerHTML === old.innerHTML) return;
+          var copy = document.importNode(now, true);
+          old.replaceWith(copy);
+          window.opendown.localise(copy);
+          window.opendown.jsTexts(copy);
+        });
+        // A newly opened incident is shaded at the next redraw, without a reload.
+        var since = document.querySelector('[data-testid="headline"]').dataset.incidentStarted;
+        if (since && !chart.incidents.some(function (p) { return p[1] === null; })) {
+          chart.incidents.push([Date.parse(since) / 1000, null]);
+        }
+        var data = fresh.getElementById("chart-data");
+        if (data) chart.skew = JSON.parse(data.textContent).now - Date.now() / 1000;
+        tickFreshness();
+      })
+      .catch(function () { tickFreshness(); })
+      .then(liveNumbers)
+      .then(loadSeries);
+  }
+
+  // The counts and the level from the status API, whose answer is seconds old where the
+  // page's shared rendering may be up to STATUS_CACHE_SECONDS old. Worldwide only: a country
+  // view's numbers are that country's, which the page gives.
+  function liveNumbers() {
+    if (payload.country) return null;
+    return fetch("/api/v1/services/" + payload.slug + "/", { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (service) {
         if (!service) return;
@@ -50,14 +121,11 @@
         var headline = document.querySelector('[data-testid="headline"]');
         headline.className = "headline level-" + service.status;
         headline.querySelector('[data-field="headline"]').textContent = strings[service.status];
-        // A newly opened incident is shaded at the next redraw, without a reload.
-        var active = service.active_incident;
-        if (active && !chart.incidents.some(function (p) { return p[1] === null; })) {
-          chart.incidents.push([Date.parse(active.started_at) / 1000, null]);
-        }
       })
-      .then(loadSeries);
+      .catch(function () { /* the page's own numbers stay */ });
   }
+  tickFreshness();
+  window.opendown.refreshService = refresh;
 
   window.opendown.poll(refresh, POLL_MS);
 
