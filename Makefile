@@ -53,7 +53,7 @@ seed: migrate
 # stops with it (Ctrl-C).
 run: seed
 	@echo "Starting Celery worker + beat (filesystem broker) and the web server on http://$(HOST):$(PORT)"
-	@$(DEV_ENV) $(DEMO_ENV) $(BIN)/celery -A config worker --beat -Q celery,official --pool=solo --loglevel=warning \
+	@$(DEV_ENV) $(DEMO_ENV) $(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning \
 		--schedule=var/celerybeat-schedule & worker=$$!; \
 	trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	$(DEV_ENV) $(DEMO_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
@@ -65,7 +65,7 @@ serve: install
 	@bash bin/serve
 
 worker: install
-	$(BIN)/celery -A config worker --beat -Q celery,official --loglevel=info
+	$(BIN)/celery -A config worker --beat --loglevel=info
 
 # Static files are collected first: the tests serve pages through the production storage.
 test: install
