@@ -89,10 +89,10 @@ class EngineConfig:
     current_minutes: float = 15.0  # the latest minutes a longer window must still be high in
     # --- what makes an excess an incident (issue 26: quiet on noise it was not tuned to) ------
     # A crowd now: a window longer than ``current_minutes`` counts only while its latest
-    # ``current_minutes`` alone hold ``min_excess_possible`` extra reports. The counting caps
-    # let one client add at most 5 and one network at most 9 reports to any quarter hour
-    # (reports/counting.py), so no window of the detector, however long, can be opened by one
-    # client or one network dripping under the caps for hours.
+    # ``current_minutes`` alone hold ``min_excess_possible`` extra reports. The counting
+    # promise (reports/promise.py, held equal to this config by detection/checks.py) lets one
+    # client add at most 4 and one network at most 7 reports to a family's series in any
+    # 240-minute span, so no window of the detector can be opened by one client or network.
     # How long an excess must last: one below ``min_ratio_fast`` times normal must hold
     # ``sustain_minutes`` before it is an incident: a link shared or a newsletter sent brings
     # a burst of a few minutes at 1.5-2.5x, which is not worth a message, while a surge that
