@@ -61,7 +61,7 @@ class Script:
 
 
 SCRIPTS = (
-    Script("eval-outages", ("bench/eval_outages.py", "--streams", "1", "--no-write")),
+    Script("eval-outages", ("bench/eval_outages.py", "--streams", "1", "--family-streams", "1", "--no-write")),
     Script("oracle-outages", ("bench/oracle_outages.py", "--streams", "1")),
     Script("oracle-budget", ("bench/oracle_budget.py", "--streams", "1")),
     Script(
