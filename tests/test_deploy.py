@@ -65,9 +65,15 @@ def test_detection_has_a_worker_of_its_own_that_nothing_outbound_shares(compose)
     assert "detection" not in queues["worker"] + queues["outbound"]
     route = app.amqp.router.route
     assert route({}, "detection.tasks.detect_spikes")["queue"].name == "detection"
-    for task in ("alerts.tasks.deliver_due", "official.tasks.poll_official_pages"):
-        assert route({}, task)["queue"].name == "outbound", task
-        assert route({}, task)["queue"].name in queues["outbound"], task
+    # Webhooks on `outbound`, vendors' status pages on a queue of their own (`official`):
+    # both consumed by the outbound worker, never by the detector.
+    expected = {
+        "alerts.tasks.deliver_due": "outbound",
+        "official.tasks.poll_official_pages": "official",
+    }
+    for task, queue in expected.items():
+        assert route({}, task)["queue"].name == queue, task
+        assert queue in queues["outbound"], task
 
 
 def test_the_proxy_serves_the_repository_config_in_front_of_web(compose):

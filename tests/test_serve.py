@@ -80,8 +80,13 @@ def test_a_sigkilled_worker_is_started_again_while_the_web_server_keeps_answerin
 def test_bin_serve_runs_every_part_under_keep_running_and_never_waits_for_the_first_exit():
     serve = (ROOT / "bin/serve").read_text()
     statements = serve.replace("\\\n", " ").splitlines()
-    started = [line.split()[0] for line in statements if re.search(r"& pids\+=", line)]
+    # The ingesters start only when their source is configured: `[ -z "$URL" ] || { ... }`.
+    started = [
+        re.sub(r"^\[.*?\] \|\| \{ ", "", line).split()[0]
+        for line in statements
+        if re.search(r"& pids\+=", line)
+    ]
     assert "wait -n" not in serve
     assert started and set(started) == {"keep_running"}
-    assert len(started) == 5  # detector, worker, outbound, beat, web
+    assert len(started) == 7  # detector, worker, outbound, beat, two ingesters, web
     assert "-Q detection" in serve
