@@ -113,7 +113,9 @@ def test_a_graph_band_decodes_its_own_series_not_the_whole_fit(
     )
     buckets = [NOW + timedelta(minutes=5 * k) for k in range(12)]
 
-    with django_assert_max_num_queries(2) as queries:  # the newest fit, then one row of it
+    # The newest fit; whether the series' own reports can teach a band (its member services,
+    # its first report, its first few counts: detection.selectors.baseline_learnt); one row.
+    with django_assert_max_num_queries(5) as queries:
         expected, threshold = selectors.baseline_band(family[1][0].pk, "US", buckets, 5)
 
     assert decoded == [1]  # one series' payload, of the seven in the fit
