@@ -47,6 +47,9 @@ def mentions_panel(service: Service) -> dict:
         "service": service,
         "mentions": selectors.mention_summaries([service.pk], now)[service.pk],
         "rows": rows[::-1],
+        # The side-by-side table only when there is something to set beside the reports:
+        # twelve rows of zeros would weigh on every quiet service's page (issue 13's budget).
+        "any_posts": any(posts),
     }
 
 
