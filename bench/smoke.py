@@ -61,7 +61,10 @@ class Script:
 
 
 SCRIPTS = (
-    Script("eval-outages", ("bench/eval_outages.py", "--streams", "1", "--family-streams", "1", "--no-write")),
+    Script(
+        "eval-outages",
+        ("bench/eval_outages.py", "--streams", "1", "--family-streams", "1", "--no-write"),
+    ),
     Script("oracle-outages", ("bench/oracle_outages.py", "--streams", "1")),
     Script("oracle-budget", ("bench/oracle_budget.py", "--streams", "1")),
     Script(
@@ -99,6 +102,13 @@ SCRIPTS = (
     Script("bench-abuse", ("bench/abuse.py",)),
     Script(
         "bench-scaleout", ("bench/scaleout.py",), {"SCALEOUT_SECONDS": "9", "SCALEOUT_RATE": "50"}
+    ),
+    Script("bench-mentions", ("bench/mentions.py",), {"BENCH_SECONDS": "1"}),
+    # A database of its own (its default), not the one the other benches are pointed at.
+    Script(
+        "bench-cgnat",
+        ("bench/cgnat.py",),
+        {"DATABASE_URL": f"sqlite:///{ROOT}/var/smoke_cgnat.sqlite3"},
     ),
     Script("bench-faults", ("bench/faults.py",), {"FAULTS_PHASE_SECONDS": "9"}),
 )

@@ -6,7 +6,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
+from django.utils import timezone
 
+from alerts import services
+from alerts.models import State, Subscription
 from tests.helpers import QuietHandler, local_server
 
 
@@ -66,3 +69,19 @@ def mail_task(settings, django_capture_on_commit_callbacks):
 def mail_link(message) -> str:  # type: ignore[no-untyped-def]
     """The path of the inbox link a confirmation mail carries."""
     return re.search(r"https?://[^/\s]+(/alerts/inbox/\S+/)", message.body).group(1)
+
+
+def verified(subscription: Subscription) -> Subscription:
+    """`subscription` as after its endpoint answered the verification challenge: active."""
+    Subscription.objects.filter(pk=subscription.pk).update(
+        state=State.ACTIVE, confirmed_at=timezone.now()
+    )
+    return Subscription.objects.get(pk=subscription.pk)
+
+
+def verified_without_asking(service, url, **kwargs) -> Subscription:  # type: ignore[no-untyped-def]
+    """A webhook whose endpoint answered the challenge once (a name that resolved to a public
+    address then, the demo receiver): active, as after a verification."""
+    return verified(
+        services.subscription_create(service=service, webhook_url=url, **kwargs).subscription
+    )

@@ -20,7 +20,7 @@ from alerts.models import Delivery, DeliveryState, State, Subscription
 from detection.engine import EngineConfig
 from detection.signals import incident_changed
 from outages.models import Incident
-from tests.alerts.conftest import mail_link
+from tests.alerts.conftest import mail_link, verified, verified_without_asking
 from tests.factories import IncidentFactory, ServiceFactory
 from tests.helpers import asgi_call, with_throttle_rates
 
@@ -214,9 +214,8 @@ def hold() -> timedelta:
 
 
 def webhook(service, **kwargs) -> Subscription:  # type: ignore[no-untyped-def]
-    return services.subscription_create(
-        service=service, webhook_url="https://hooks.example.org/x", **kwargs
-    ).subscription
+    """A generic webhook as its owner gets it once its endpoint answered the challenge."""
+    return verified_without_asking(service, "https://hooks.example.org/x", **kwargs)
 
 
 def test_by_default_a_subscription_hears_outages_not_possible_problems():
@@ -311,6 +310,7 @@ def test_the_api_the_form_and_the_management_page_set_the_least_severity(client,
     assert status == 201
     made = Subscription.objects.get(webhook_url="https://hooks.example.org/c")
     assert made.min_severity == "possible"
+    made = verified(made)  # the page offers the settings once the endpoint answered
 
     client.post(
         f"/alerts/{made.token}/", {"action": "save", "events": ["opened"], "min_severity": "outage"}
@@ -335,7 +335,7 @@ def test_one_api_subscription_covers_several_services():
             "webhook_url": "https://h.example.org/",
         },
     )
-    subscription = Subscription.objects.get()
+    subscription = verified(Subscription.objects.get())  # its endpoint answered the challenge
 
     incident = IncidentFactory(service=claude, severity="outage")
     incident_changed.send(Incident, incident=incident, transition="opened")

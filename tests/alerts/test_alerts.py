@@ -20,7 +20,7 @@ from alerts.models import Channel, Delivery, DeliveryState, State, Subscription
 from detection import services as detection
 from detection.signals import incident_changed
 from outages.models import Incident
-from tests.alerts.conftest import mail_link
+from tests.alerts.conftest import mail_link, verified_without_asking
 from tests.factories import IncidentFactory, ServiceFactory
 from tests.helpers import store_minute_counts, with_throttle_rates
 
@@ -53,16 +53,6 @@ def webhook(service, url, events=("opened", "raised", "ended"), **kwargs) -> Sub
     if subscription.state == State.PENDING:
         assert services.webhook_verify(subscription)
     return subscription
-
-
-def verified_without_asking(service, url, **kwargs) -> Subscription:
-    """A webhook whose endpoint answered the challenge once (a name that resolved to a public
-    address then, the demo receiver): active, as after a verification."""
-    subscription = services.subscription_create(service=service, webhook_url=url, **kwargs)
-    Subscription.objects.filter(pk=subscription.subscription.pk).update(
-        state=State.ACTIVE, confirmed_at=timezone.now()
-    )
-    return Subscription.objects.get(pk=subscription.subscription.pk)
 
 
 def detect_at(moment: datetime) -> None:

@@ -27,7 +27,9 @@ def test_any_url_as_a_webhook_hears_nothing_until_its_endpoint_echoes_the_challe
     subscription = subscribe(service, receiver.url)
     assert subscription.state == State.PENDING
 
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     assert not Delivery.objects.exists()
 
     assert services.webhook_verify(subscription)
@@ -52,7 +54,9 @@ def test_an_endpoint_that_does_not_echo_the_challenge_stays_pending_and_hears_no
     subscription.refresh_from_db()
     assert subscription.state == State.PENDING
     assert "challenge" in subscription.disabled_reason
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     assert not Delivery.objects.exists() and receiver.requests == []
 
 
@@ -178,7 +182,9 @@ def test_a_receiver_that_drips_its_answer_costs_one_deadline_and_a_retry(monkeyp
         subscription = subscribe(service, url + "/hook")
         Subscription.objects.filter(pk=subscription.pk).update(state=State.ACTIVE)
         incident_changed.send(
-            Incident, incident=IncidentFactory(service=service), transition="opened"
+            Incident,
+            incident=IncidentFactory(service=service, severity="outage"),
+            transition="opened",
         )
         started = time.monotonic()
         services.deliver_due()
@@ -217,7 +223,9 @@ def test_an_unexpected_error_costs_one_delivery_a_try_not_the_rest_of_the_batch(
     broken = subscribe(service, "https://ntfy.sh/broken-topic")
     working = subscribe(service, receiver.url)
     services.webhook_verify(working)
-    incident_changed.send(Incident, incident=IncidentFactory(service=service), transition="opened")
+    incident_changed.send(
+        Incident, incident=IncidentFactory(service=service, severity="outage"), transition="opened"
+    )
     real_send = services.send
 
     def send(delivery):  # type: ignore[no-untyped-def]
