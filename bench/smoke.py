@@ -151,15 +151,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="make targets to run (default: all)")
     parser.add_argument("--list", action="store_true", help="print the names and stop")
+    parser.add_argument("--skip", action="append", default=[], help="a make target not to run")
     args = parser.parse_args()
     known = {script.name: script for script in SCRIPTS}
     if args.list:
         print("\n".join(known))
         return
-    unknown = sorted(set(args.names) - set(known))
+    unknown = sorted((set(args.names) | set(args.skip)) - set(known))
     if unknown:
         parser.error(f"unknown: {', '.join(unknown)} (known: {', '.join(known)})")
-    chosen = [s for s in SCRIPTS if not args.names or s.name in args.names]
+    chosen = [
+        s for s in SCRIPTS if (not args.names or s.name in args.names) and s.name not in args.skip
+    ]
     failed = []
     for script in chosen:
         print(f"--- {script.name}: {' '.join(script.args[1:])}", flush=True)
