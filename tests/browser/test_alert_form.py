@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from alerts import services
+from alerts.models import State, Subscription
 from tests.browser.conftest import axe_violations
 from tests.factories import ServiceFactory
 
@@ -43,6 +44,9 @@ def test_save_pause_and_delete_are_distinct_and_apart(page, transactional_db):
         service=ServiceFactory(slug="chatgpt", name="ChatGPT"),
         webhook_url="https://hooks.example.org/x",
     ).subscription
+    # As after its endpoint echoed the verification challenge: a pending webhook's page offers
+    # only to send that request again (alerts.services.webhook_verify).
+    Subscription.objects.filter(pk=subscription.pk).update(state=State.ACTIVE)
     page.goto(f"/alerts/{subscription.token}/")
 
     looks = {
