@@ -72,7 +72,7 @@ def test_page_is_under_50_kb_even_when_busy(client, chatgpt):
     response = client.get("/status/chatgpt/")
 
     assert response.status_code == 200
-    assert len(response.content) < 50 * 1024
+    assert len(response.content) < 50 * 1024, len(response.content)
 
 
 @pytest.mark.parametrize("language", ["en", "hi", "bn"])
